@@ -38,7 +38,11 @@ def require_node_package(package: str) -> str:
 
 
 class NodeWorkerError(RuntimeError):
-    """The node child failed or answered with an error."""
+    """The node child failed or answered with an error (`reply` is that error reply, if any)."""
+
+    def __init__(self, message: str, reply: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply or {}
 
 
 class JsonLineProcess:
@@ -111,7 +115,7 @@ class JsonLineProcess:
                 if reply.get("id") in (request_id, None):
                     break
         if "error" in reply:
-            raise NodeWorkerError(reply["error"])
+            raise NodeWorkerError(reply["error"], reply)
         return reply
 
     def close(self) -> None:

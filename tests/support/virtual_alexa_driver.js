@@ -1,0 +1,78 @@
+// Long-lived virtual-alexa session for tests/support/virtual_alexa.py.
+// argv[2]: JSON {model, url, locale, applicationId?, deviceId?, apiEndpoint?, userId?}.
+// stdin: one JSON command per line, {id, op: "launch" | "utter" | "intend" | "end" | "session", …};
+// stdout: one JSON reply per line, {id, response, request} or {id, error}.
+"use strict";
+const readline = require("readline");
+const { VirtualAlexa } = require("virtual-alexa");
+// endSession() takes the enum's number and sends its name; the enum is not re-exported.
+const { SessionEndedReason } = require("virtual-alexa/lib/src/core/SkillRequest");
+
+// Nothing but replies may reach stdout (virtual-alexa logs with console.log/console.error).
+console.log = console.error;
+
+const config = JSON.parse(process.argv[2]);
+let builder = VirtualAlexa.Builder()
+  .interactionModelFile(config.model)
+  .skillURL(config.url)
+  .locale(config.locale || "en-US");
+if (config.applicationId) builder = builder.applicationID(config.applicationId);
+const alexa = builder.create();
+if (config.deviceId) alexa.context().device().setID(config.deviceId);
+if (config.userId) alexa.context().user().setID(config.userId);
+
+let lastRequest = null;
+alexa.filter((request) => {
+  // Without a device ID virtual-alexa sends no apiEndpoint; with one it sends the real Amazon URL.
+  if (config.apiEndpoint) request.context.System.apiEndpoint = config.apiEndpoint;
+  lastRequest = JSON.parse(JSON.stringify(request));
+});
+
+function run(command) {
+  switch (command.op) {
+    case "launch":
+      return alexa.launch();
+    case "utter":
+      return alexa.utter(command.text);
+    case "intend":
+      return alexa.intend(command.name, command.slots || undefined);
+    case "end": {
+      const reason = SessionEndedReason[command.reason || "USER_INITIATED"];
+      if (typeof reason !== "number") throw new Error("unknown SessionEndedRequest reason " + command.reason);
+      return alexa.endSession(reason, command.error || undefined);
+    }
+    case "session": {
+      const context = alexa.context();
+      const active = context.activeSession();
+      return {
+        active,
+        id: active ? context.session().id() : null,
+        attributes: active ? context.session().attributes() : null,
+      };
+    }
+    default:
+      throw new Error("unknown op " + command.op);
+  }
+}
+
+const lines = readline.createInterface({ input: process.stdin, terminal: false });
+let queue = Promise.resolve();
+lines.on("line", (line) => {
+  if (!line.trim()) return;
+  queue = queue.then(async () => {
+    let command = {};
+    try {
+      command = JSON.parse(line);
+      lastRequest = null;
+      // Promise.resolve().then: utter() throws synchronously on an unmatched utterance.
+      const response = await Promise.resolve().then(() => run(command));
+      const reply = { id: command.id, response: JSON.parse(JSON.stringify(response)) };
+      if (command.op !== "session") reply.request = lastRequest;
+      process.stdout.write(JSON.stringify(reply) + "\n");
+    } catch (err) {
+      const message = err && err.message ? err.message : String(err);
+      process.stdout.write(JSON.stringify({ id: command.id, error: message, request: lastRequest }) + "\n");
+    }
+  });
+});
+lines.on("close", () => queue.then(() => process.exit(0)));
