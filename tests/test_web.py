@@ -1,0 +1,444 @@
+"""The skill as a web service: what Alexa (or anyone else) gets back over HTTP.
+
+Signed requests use a PKI the tests build (tests/support/pki.py): Amazon's certificate server
+cannot be reached from here, so the chain is handed to the verifier through its test-only
+`fetch=` argument, for a URL that still passes Amazon's s3.amazonaws.com/echo.api/ rules, and the
+test root through `trust_roots=`. Everything else is the production code path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+import requests
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_core.utils import is_request_type
+from ask_sdk_model import Response
+from flask import Flask
+from flask.testing import FlaskClient
+
+from skill.verify import SignatureVerifier
+from skill.web import MAX_BODY_BYTES, create_app
+from tests.support import REPO_ROOT
+from tests.support.pki import CERT_URL, Pki, make_pki
+
+SKILL_ID = "amzn1.ask.skill.test"
+USER_ID = "amzn1.ask.account.SECRET-USER-7f3a"
+UTTERANCE = "my secret words about my sore back"
+
+
+# --- a tiny skill standing in for skill.app until it lands; the contract is the same --------
+
+class _Launch(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        rb = handler_input.response_builder
+        return rb.speak("Welcome to the test skill.").ask("Shall we start?").response
+
+
+class _Echo(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("IntentRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        slots = handler_input.request_envelope.request.intent.slots or {}
+        heard = getattr(slots.get("query"), "value", None) or "nothing"
+        return handler_input.response_builder.speak(f"You said {escape(heard)}.").response
+
+
+class _Ended(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("SessionEndedRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return handler_input.response_builder.response
+
+
+class _Sorry(AbstractExceptionHandler):
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        return handler_input.response_builder.speak("Sorry, something went wrong.").response
+
+
+def tiny_skill(skill_id: str = SKILL_ID) -> CustomSkill:
+    builder = SkillBuilder()
+    builder.skill_id = skill_id
+    for handler in (_Launch(), _Echo(), _Ended()):
+        builder.add_request_handler(handler)
+    builder.add_exception_handler(_Sorry())
+    return builder.create()
+
+
+def stamp(offset_s: float = 0) -> str:
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset_s)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def envelope(
+    request: dict[str, Any] | None = None,
+    *,
+    skill_id: str = SKILL_ID,
+    timestamp: str | None = None,
+) -> dict[str, Any]:
+    request = {"type": "LaunchRequest", "locale": "en-US", **(request or {})}
+    request.setdefault("requestId", "amzn1.echo-api.request.1")
+    request.setdefault("timestamp", timestamp or stamp())
+    application = {"applicationId": skill_id}
+    user = {"userId": USER_ID}
+    return {
+        "version": "1.0",
+        "session": {
+            "new": True, "sessionId": "amzn1.echo-api.session.1", "application": application,
+            "user": user, "attributes": {},
+        },
+        "context": {"System": {"application": application, "user": user,
+                               "device": {"deviceId": "amzn1.ask.device.1"}}},
+        "request": request,
+    }
+
+
+def intent(query: str) -> dict[str, Any]:
+    return {"type": "IntentRequest", "intent": {
+        "name": "AskIntent", "confirmationStatus": "NONE",
+        "slots": {"query": {"name": "query", "value": query, "confirmationStatus": "NONE"}},
+    }}
+
+
+def encode(env: dict[str, Any]) -> bytes:
+    return json.dumps(env, ensure_ascii=False).encode("utf-8")
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    return make_pki()
+
+
+def signed_app(trusted: Pki, served: Pki | None = None, skill: CustomSkill | None = None) -> Flask:
+    """An app trusting `trusted`'s root and fetching `served`'s chain (default the same)."""
+    served = served or trusted
+    verifier = SignatureVerifier(trust_roots=[trusted.root], fetch=lambda url: served.chain_pem)
+    return create_app(skill or tiny_skill(), skill_id=SKILL_ID, signature_verifier=verifier)
+
+
+@pytest.fixture
+def client(pki: Pki) -> FlaskClient:
+    return signed_app(pki).test_client()
+
+
+def post(
+    client: FlaskClient, body: bytes, signer: Pki | None, *, url: str = CERT_URL,
+    signed_body: bytes | None = None, **extra_headers: str,
+):
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if signer is not None:
+        headers["SignatureCertChainUrl"] = url
+        headers["Signature-256"] = signer.sign(body if signed_body is None else signed_body)
+    headers.update({k.replace("_", "-"): v for k, v in extra_headers.items()})
+    return client.post("/", data=body, headers=headers)
+
+
+def assert_alexa_response(payload: dict[str, Any]) -> None:
+    from xml.dom import minidom
+
+    assert payload["version"] == "1.0"
+    speech = payload["response"].get("outputSpeech")
+    if speech is not None:
+        assert speech["type"] == "SSML"
+        minidom.parseString(speech["ssml"])  # well-formed XML, or this raises
+
+
+# --- a good request -------------------------------------------------------------------------
+
+def test_good_signed_request_gets_a_valid_alexa_response(client: FlaskClient, pki: Pki) -> None:
+    response = post(client, encode(envelope()), pki)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    payload = response.get_json()
+    assert_alexa_response(payload)
+    assert "Welcome to the test skill" in payload["response"]["outputSpeech"]["ssml"]
+    assert payload["response"]["shouldEndSession"] is False
+
+
+def test_slot_text_reaches_speech_escaped(client: FlaskClient, pki: Pki) -> None:
+    response = post(client, encode(envelope(intent("a & b <speak> ]]> \"'"))), pki)
+    assert response.status_code == 200
+    assert_alexa_response(response.get_json())
+
+
+def test_timestamp_slightly_off_is_fine(client: FlaskClient, pki: Pki) -> None:
+    for offset in (-100, 100):
+        assert post(client, encode(envelope(timestamp=stamp(offset))), pki).status_code == 200
+
+
+# --- everything that must be a 400 ----------------------------------------------------------
+
+def test_tampered_body_is_400(client: FlaskClient, pki: Pki) -> None:
+    original = encode(envelope())
+    tampered = original.replace(b'"new": true', b'"new": false')
+    assert tampered != original
+    assert post(client, tampered, pki, signed_body=original).status_code == 400
+
+
+def test_reserialized_body_is_400(client: FlaskClient, pki: Pki) -> None:
+    """The signature covers the raw bytes: the same JSON with other spacing is not signed."""
+    original = encode(envelope())
+    respaced = json.dumps(json.loads(original), indent=1).encode()
+    assert post(client, respaced, pki, signed_body=original).status_code == 400
+
+
+def test_forged_chain_is_400(pki: Pki) -> None:
+    forger = make_pki(label="forger")  # a valid-looking chain from a root we do not trust
+    client = signed_app(pki, served=forger).test_client()
+    assert post(client, encode(envelope()), forger).status_code == 400
+
+
+def test_wrong_name_in_leaf_is_400() -> None:
+    wrong = make_pki(leaf_names=("echo-api.amazon.com.evil.example",))
+    assert post(signed_app(wrong).test_client(), encode(envelope()), wrong).status_code == 400
+
+
+def test_expired_certificate_is_400() -> None:
+    now = dt.datetime.now(dt.UTC)
+    old = make_pki(not_before=now - dt.timedelta(days=30), not_after=now - dt.timedelta(days=1))
+    assert post(signed_app(old).test_client(), encode(envelope()), old).status_code == 400
+
+
+def test_not_yet_valid_certificate_is_400() -> None:
+    now = dt.datetime.now(dt.UTC)
+    early = make_pki(not_before=now + dt.timedelta(days=1), not_after=now + dt.timedelta(days=9))
+    assert post(signed_app(early).test_client(), encode(envelope()), early).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://s3.amazonaws.com/echo.api/echo-api-cert.pem",
+        "https://evil.example/echo.api/echo-api-cert.pem",
+        "https://s3.amazonaws.com.evil.example/echo.api/echo-api-cert.pem",
+        "https://s3.amazonaws.com/other.path/echo-api-cert.pem",
+        "https://s3.amazonaws.com/echo.api/../x.pem",
+        "https://s3.amazonaws.com/echo.api/%2E%2E/x.pem",
+        "https://s3.amazonaws.com:8443/echo.api/echo-api-cert.pem",
+        "https://s3.amazonaws.com:abc/echo.api/echo-api-cert.pem",
+    ],
+)
+def test_bad_certificate_url_is_400(client: FlaskClient, pki: Pki, url: str) -> None:
+    assert post(client, encode(envelope()), pki, url=url).status_code == 400
+
+
+def test_missing_signature_headers_are_400(client: FlaskClient, pki: Pki) -> None:
+    body = encode(envelope())
+    assert post(client, body, None).status_code == 400
+    only_url = client.post("/", data=body, headers={"SignatureCertChainUrl": CERT_URL})
+    assert only_url.status_code == 400
+    only_sig = client.post("/", data=body, headers={"Signature-256": pki.sign(body)})
+    assert only_sig.status_code == 400
+
+
+@pytest.mark.parametrize("signature", ["", "%%%not-base64%%%", "QUJD", "A" * 343 + "="])
+def test_bad_signature_value_is_400(client: FlaskClient, signature: str) -> None:
+    headers = {"SignatureCertChainUrl": CERT_URL, "Signature-256": signature}
+    assert client.post("/", data=encode(envelope()), headers=headers).status_code == 400
+
+
+@pytest.mark.parametrize("offset_s", [-151, 151, -3600, 86400])
+def test_stale_or_future_timestamp_is_400(client: FlaskClient, pki: Pki, offset_s: int) -> None:
+    body = encode(envelope(timestamp=stamp(offset_s)))
+    assert post(client, body, pki).status_code == 400
+
+
+def test_wrong_skill_id_is_400_even_when_signed(client: FlaskClient, pki: Pki) -> None:
+    body = encode(envelope(skill_id="amzn1.ask.skill.someone-else"))
+    assert post(client, body, pki).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"\xff\xfe\x00garbage",  # not UTF-8
+        b"[]",
+        b"{}",
+        b'{"request": 5}',
+        b'{"version": "1.0", "request": {"type": "NoSuchRequest"}}',
+        json.dumps({**envelope(), "context": None}).encode(),
+    ],
+)
+def test_malformed_body_is_400(client: FlaskClient, pki: Pki, body: bytes) -> None:
+    assert post(client, body, pki).status_code == 400
+
+
+def test_huge_body_is_413(client: FlaskClient, pki: Pki) -> None:
+    body = b'{"pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    assert post(client, body, pki).status_code == 413
+
+
+def test_get_on_the_endpoint_is_405(client: FlaskClient) -> None:
+    assert client.get("/").status_code == 405
+
+
+# --- health, dev mode, configuration --------------------------------------------------------
+
+def test_health_answers_without_calling_the_skill(pki: Pki) -> None:
+    calls = []
+
+    class Spy(CustomSkill):
+        def invoke(self, *args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            return super().invoke(*args, **kwargs)
+
+    skill = tiny_skill()
+    skill.__class__ = Spy
+    response = signed_app(pki, skill=skill).test_client().get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
+    assert calls == []
+
+
+def test_verify_false_skips_signature_but_still_checks_skill_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = create_app(tiny_skill(), verify=False, skill_id=SKILL_ID).test_client()
+    with caplog.at_level(logging.WARNING, logger="skill.web"):
+        assert post(client, encode(envelope()), None).status_code == 200
+    assert "checks are OFF" in caplog.text
+    wrong = encode(envelope(skill_id="amzn1.ask.skill.other"))
+    assert post(client, wrong, None).status_code == 400
+
+
+def test_verification_needs_a_skill_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SKILL_ID", raising=False)
+    with pytest.raises(ValueError, match="SKILL_ID"):
+        create_app(tiny_skill(skill_id=None), verify=True)
+
+
+def test_skill_id_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, pki: Pki) -> None:
+    monkeypatch.setenv("SKILL_ID", SKILL_ID)
+    verifier = SignatureVerifier(trust_roots=[pki.root], fetch=lambda url: pki.chain_pem)
+    client = create_app(tiny_skill(), signature_verifier=verifier).test_client()
+    assert post(client, encode(envelope()), pki).status_code == 200
+    assert post(client, encode(envelope(skill_id="x")), pki).status_code == 400
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+def test_logs_hold_no_user_id_or_utterance(
+    client: FlaskClient, pki: Pki, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = encode(envelope(intent(UTTERANCE)))
+    with caplog.at_level(logging.DEBUG):
+        assert post(client, good, pki).status_code == 200
+        assert post(client, good, pki, signed_body=b"other").status_code == 400  # bad signature
+        unknown = envelope(intent(UTTERANCE))
+        unknown["request"]["type"] = "NoSuchRequest"  # the SDK's error quotes the body
+        assert post(client, encode(unknown), pki).status_code == 400
+        stale = encode(envelope(intent(UTTERANCE), timestamp=stamp(-999)))
+        assert post(client, stale, pki).status_code == 400
+    formatter = logging.Formatter()
+    text = "\n".join(
+        formatter.format(record) + (formatter.formatException(record.exc_info)
+                                    if record.exc_info else "")
+        for record in caplog.records
+    )
+    assert "POST / 200" in text and "IntentRequest" in text  # we do log, just not that
+    for secret in (USER_ID, "SECRET-USER", UTTERANCE, "secret words"):
+        assert secret not in text
+    assert "request rejected: signature does not match the body" in text
+    assert "Traceback" not in text  # a rejected request is one line, not a stack trace
+
+
+# --- the real server processes --------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    started: list[subprocess.Popen] = []
+
+    def start(command: list[str], **env: str) -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        proc = subprocess.Popen(
+            command + [f"PORT={port}"] if command[0] == "make" else command + ["--port", str(port)],
+            cwd=REPO_ROOT,
+            env={**os.environ, "PORT": str(port), "SKILL_ID": SKILL_ID, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group: make, python, gunicorn workers
+        )
+        started.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited early:\n{proc.stdout.read()}")
+            try:
+                if requests.get(base + "/health", timeout=1).status_code == 200:
+                    return proc, base
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        pytest.fail("server did not answer /health within 30 s")
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+
+
+# `-o .venv/.installed`: do not let the stamp's prerequisites trigger a pip install mid-test.
+MAKE_SERVE = ["make", "-s", "-o", ".venv/.installed", "serve"]
+
+
+def test_make_serve_production_mode_answers_and_verifies(server: Any) -> None:
+    proc, base = server(MAKE_SERVE, SKILL_DEV="")
+    health = requests.get(base + "/health", timeout=5)
+    assert health.json() == {"status": "ok", "verify": True}
+    unsigned = requests.post(base + "/", data=encode(envelope()), timeout=5)
+    assert unsigned.status_code == 400
+
+
+def test_make_serve_dev_mode_answers_without_verification(server: Any) -> None:
+    proc, base = server(MAKE_SERVE, SKILL_DEV="1")
+    assert requests.get(base + "/health", timeout=5).json() == {"status": "ok", "verify": False}
+    launch = requests.post(base + "/", data=encode(envelope()), timeout=10)
+    assert launch.status_code == 200
+    assert_alexa_response(launch.json())
+    os.killpg(proc.pid, signal.SIGTERM)
+    output = proc.communicate(timeout=10)[0]
+    assert "CHECKS OFF" in output  # the banner
+    assert "checks are OFF" in output  # the per-request warning
+
+
+def test_python_m_skill_web_runs_gunicorn(server: Any) -> None:
+    proc, base = server([sys.executable, "-m", "skill.web"], SKILL_DEV="")
+    assert requests.get(base + "/health", timeout=5).json()["verify"] is True
