@@ -1,0 +1,30 @@
+"""`python -m skill <command>`: the project's tools, one entry point."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "chat": ("skill.chat", "talk to the skill in a console"),
+    "serve": ("skill.web", "serve the skill over HTTP (SKILL_DEV=1 for local testing)"),
+    "preview": ("skill.preview", "print a routine as the skill would speak it"),
+    "model": ("skill.model", "write interaction_model/ from the content"),
+    "validate": ("skill.validate", "check the model, manifest and content against Alexa's rules"),
+    "eval": ("skill.eval", "score question answering against the kept question set"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in COMMANDS:
+        print("usage: python -m skill <command> [options]\n", file=sys.stderr)
+        for name, (_, text) in COMMANDS.items():
+            print(f"  {name:<9} {text}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[args[0]][0])
+    return int(module.main(args[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

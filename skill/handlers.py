@@ -1,0 +1,180 @@
+"""Thin ask-sdk handlers: an Alexa request becomes a coach event, a coach reply a response."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ask_sdk_core.dispatch_components import (
+    AbstractExceptionHandler,
+    AbstractRequestHandler,
+)
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_request_type
+from ask_sdk_model import Response
+from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
+
+from skill import coach, content, display, reminders
+from skill.device import context_for, slot_values
+
+log = logging.getLogger(__name__)
+
+
+def state_of(handler_input: HandlerInput) -> dict[str, Any]:
+    """The coach's session state; a request without a session gets a fresh one."""
+    try:
+        return handler_input.attributes_manager.session_attributes
+    except Exception:  # noqa: BLE001 - ask-sdk raises its own error when there is no session
+        return {}
+
+
+def run(handler_input: HandlerInput, event: coach.Event) -> Response:
+    state = state_of(handler_input)
+    ctx = context_for(handler_input, state)
+    reply = coach.respond(event, state, ctx)
+    if reply.effect is not None:
+        outcome = perform(handler_input, reply.effect, state)
+        reply = coach.respond(coach.Event("EffectResult", outcome), state, ctx)
+    return render(handler_input, reply)
+
+
+def perform(handler_input: HandlerInput, effect: coach.Effect, state: dict) -> dict[str, str]:
+    """Carry out a device-API effect; its outcome goes back to the coach as slots."""
+    system = handler_input.request_envelope.context.system
+    endpoint, token = system.api_endpoint, system.api_access_token
+    outcome = {"kind": effect.kind, "outcome": "ok"}
+    try:
+        if effect.kind == "create_reminder":
+            outcome["token"] = reminders.create_nightly(
+                endpoint, token, hour=effect.data["hour"], minute=effect.data["minute"],
+                time_zone=state.get("tz") or "UTC", text=effect.data["text"],
+                locale=handler_input.request_envelope.request.locale or content.DEFAULT_LOCALE,
+            )
+        elif effect.kind == "delete_reminder":
+            reminders.delete(endpoint, token, effect.data["token"])
+    except reminders.ReminderPermissionMissing:
+        outcome["outcome"] = "permission"
+    except reminders.ReminderError as error:
+        log.warning("reminder call failed: %s", type(error).__name__)
+        outcome["outcome"] = "failed"
+    return outcome
+
+
+def render(handler_input: HandlerInput, reply: coach.Reply) -> Response:
+    builder = handler_input.response_builder
+    if reply.speech:
+        builder.speak(reply.speech)
+    if reply.reprompt:
+        builder.ask(reply.reprompt)
+    builder.set_should_end_session(reply.end_session)
+    if reply.card is not None:
+        if reply.card.ask_permissions:
+            builder.set_card(AskForPermissionsConsentCard(list(reply.card.ask_permissions)))
+        else:
+            builder.set_card(SimpleCard(reply.card.title, reply.card.text))
+    if reply.screen is not None:
+        directive = display.directive(handler_input.request_envelope, reply.screen)
+        if directive is not None:
+            builder.add_directive(directive)
+    return builder.response
+
+
+class LaunchHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return run(handler_input, coach.Event("Launch"))
+
+
+class IntentHandler(AbstractRequestHandler):
+    """Every intent, known or not: the coach decides, and answers unknown ones usefully."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("IntentRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        intent = handler_input.request_envelope.request.intent
+        name = getattr(intent, "name", None) or "AMAZON.FallbackIntent"
+        return run(handler_input, coach.Event(name, slot_values(intent)))
+
+
+class SessionEndedHandler(AbstractRequestHandler):
+    """Alexa allows no speech here; the profile is saved by the response interceptor."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("SessionEndedRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        request = handler_input.request_envelope.request
+        error = getattr(request, "error", None)
+        if error is not None:
+            log.warning("session ended with error %s", getattr(error, "object_type", error))
+        return handler_input.response_builder.response
+
+
+class ExceptionEncounteredHandler(AbstractRequestHandler):
+    """Alexa reports that our last response failed; it expects no speech back."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("System.ExceptionEncountered")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        error = getattr(handler_input.request_envelope.request, "error", None)
+        log.error("Alexa reported an error with our response: %s",
+                  getattr(error, "object_type", None))
+        return handler_input.response_builder.response
+
+
+class OtherRequestHandler(AbstractRequestHandler):
+    """Request types this skill does not use (display events and the like): a useful prompt."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        log.info("unhandled request type %s",
+                 getattr(handler_input.request_envelope.request, "object_type", None))
+        return run(handler_input, coach.Event("AMAZON.FallbackIntent"))
+
+
+SILENT_REQUESTS = ("SessionEndedRequest", "System.ExceptionEncountered")
+
+
+def apology_ssml(locale: str | None) -> tuple[str, str]:
+    say = content.prompts(locale).say
+    question = say("error.general_question")
+    return f"<speak>{say('error.general')} {question}</speak>", f"<speak>{question}</speak>"
+
+
+def apology(event: Any) -> dict[str, Any]:
+    """A whole response envelope for a request too broken to reach the handlers."""
+    request = event.get("request") if isinstance(event, dict) else None
+    request = request if isinstance(request, dict) else {}
+    if request.get("type") in SILENT_REQUESTS:
+        return {"version": "1.0", "response": {}}
+    locale = request.get("locale") if isinstance(request.get("locale"), str) else None
+    speech, reprompt = apology_ssml(locale)
+    return {
+        "version": "1.0",
+        "response": {
+            "outputSpeech": {"type": "SSML", "ssml": speech},
+            "reprompt": {"outputSpeech": {"type": "SSML", "ssml": reprompt}},
+            "shouldEndSession": False,
+        },
+    }
+
+
+class ApologyHandler(AbstractExceptionHandler):
+    """Anything that goes wrong still gets a kind answer and an open door, never silence."""
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        log.exception("handler failed: %s", type(exception).__name__)
+        request = handler_input.request_envelope.request
+        if getattr(request, "object_type", None) in SILENT_REQUESTS:
+            return handler_input.response_builder.response
+        speech, reprompt = apology_ssml(getattr(request, "locale", None))
+        return handler_input.response_builder.speak(speech).ask(reprompt).response
