@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from skill import content, pacing, routine, speech
+from skill import content, pacing, routine, safety, speech
 from skill.answers import AnswerBook, log_unanswered
 from skill.profile import Profile
-from skill.safety import red_flag
 
 #: In continuous mode, chain steps until about this much speech, then check in.
 CONTINUOUS_SECONDS = 110
@@ -496,27 +495,28 @@ class _Coach:
         if not question:
             self.state["expect"] = self.state.get("expect")
             return self.ask([self.say("answer.empty")], [self.say("answer.after_reprompt")])
-        flag = red_flag(question)
-        if flag:
+        flag = safety.red_flag(question, self.ctx.locale)
+        if flag and safety.is_urgent(flag, self.ctx.locale):
             return self.red_flag(flag)
+        # A symptom mentioned only to deny it ("no numbness") still earns a gentle pointer.
+        pointer = [speech.escape(safety.advice(flag, self.ctx.locale))] if flag else []
         found = AnswerBook.for_locale(self.ctx.locale).match(question)
         if found is None:
             log_unanswered(question)
-            lead = [self.say("answer.unknown")]
+            lead = pointer + [self.say("answer.unknown")]
             if self.routine:
                 return self.ask(lead + [self.say("answer.after_in_routine")],
                                 [self.say("routine.next_reprompt")])
             self.state["expect"] = None
             return self.ask(lead + [self.say("answer.unknown_question")],
                             [self.say("answer.after_reprompt")])
-        return self.answered(speech.escape(found.short), found.id)
+        return self.answered(" ".join(pointer + [speech.escape(found.short)]), found.id)
 
     def red_flag(self, flag: str) -> Reply:
-        from skill.safety import advice
-
+        """Urgent symptoms: clear advice to get help now, and no stretching in this session."""
         self.profile.unfinished = None
         self.state.pop("routine", None)
-        return self.close([speech.escape(advice(flag, self.ctx.locale)),
+        return self.close([speech.escape(safety.advice(flag, self.ctx.locale)),
                            self.say("answer.red_flag_end")])
 
     def on_WhyThisStepIntent(self, event: Event) -> Reply:
