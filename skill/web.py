@@ -77,6 +77,10 @@ def create_app(
     skill_id = skill_id or os.environ.get("SKILL_ID") or getattr(skill, "skill_id", None)
     if verify and not skill_id:
         raise ValueError("set SKILL_ID: an Alexa endpoint must check the skill ID of each request")
+    own_id = getattr(skill, "skill_id", None)
+    if own_id and skill_id and own_id != skill_id:
+        # The skill would refuse every request we let through, as a 500: fail at start instead.
+        raise ValueError("the skill was built for another skill ID than the one configured")
 
     app = Flask("skill.web")  # so app.logger is this module's logger
     if not any(isinstance(f, _OneLineRejections) for f in app.logger.filters):

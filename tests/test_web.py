@@ -333,6 +333,11 @@ def test_verification_needs_a_skill_id(monkeypatch: pytest.MonkeyPatch) -> None:
         create_app(tiny_skill(skill_id=None), verify=True)
 
 
+def test_mismatched_skill_ids_fail_at_start() -> None:
+    with pytest.raises(ValueError, match="another skill ID"):
+        create_app(tiny_skill(), skill_id="amzn1.ask.skill.other", verify=False)
+
+
 def test_skill_id_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, pki: Pki) -> None:
     monkeypatch.setenv("SKILL_ID", SKILL_ID)
     verifier = SignatureVerifier(trust_roots=[pki.root], fetch=lambda url: pki.chain_pem)
@@ -377,7 +382,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server() -> Iterator[Any]:
+def server(tmp_path: Any) -> Iterator[Any]:
     started: list[subprocess.Popen] = []
 
     def start(command: list[str], **env: str) -> tuple[subprocess.Popen, str]:
@@ -385,7 +390,8 @@ def server() -> Iterator[Any]:
         proc = subprocess.Popen(
             command + [f"PORT={port}"] if command[0] == "make" else command + ["--port", str(port)],
             cwd=REPO_ROOT,
-            env={**os.environ, "PORT": str(port), "SKILL_ID": SKILL_ID, **env},
+            env={**os.environ, "PORT": str(port), "SKILL_ID": SKILL_ID,
+                 "SKILL_DB": str(tmp_path / "skill.db"), "SKILL_TABLE": "", **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
