@@ -107,7 +107,7 @@ def runtime_python() -> Path:
         shutil.rmtree(RUNTIME_VENV, ignore_errors=True)
         subprocess.run([_python313(), "-m", "venv", str(RUNTIME_VENV)], check=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "boto3"],
+            [str(python), "-m", "pip", "install", "-qq", "--disable-pip-version-check", "boto3"],
             check=True,
             timeout=600,
         )
@@ -232,7 +232,8 @@ def invocation(
             {"SKILL_ID": SKILL_ID, "SKILL_TABLE": TABLE, **db.env()},
         )
         counts = db.counts()
-    return {"first": first, "second": second, "db_counts": counts}
+        items = db.client().scan(TableName=TABLE)["Items"]
+    return {"first": first, "second": second, "db_counts": counts, "items": items}
 
 
 def test_zip_is_small(artifact: dict[str, Any]) -> None:
@@ -322,6 +323,13 @@ def test_built_handler_reads_and_ends_sessions_with_the_table(invocation: dict[s
     counts = invocation["db_counts"]
     assert counts.get("GetItem", 0) >= 1, counts
     assert set(counts) <= {"GetItem", "PutItem", "DeleteItem"}, counts
+    # What is saved carries the attribute the table's TTL (template.yaml) deletes it by.
+    template = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    ttl = re.search(r"TimeToLiveSpecification:\s+AttributeName: (\S+)", template)
+    assert ttl, "template.yaml has no TTL attribute"
+    for item in invocation["items"]:
+        assert set(item) >= {"id", "attributes", ttl.group(1)}, item
+        assert "N" in item[ttl.group(1)], item
 
 
 def test_built_handler_refuses_another_skill(invocation: dict[str, Any]) -> None:
