@@ -26,6 +26,7 @@ class CountWords:
     breathe_in: str
     breathe_out: str
     breathe: str
+    elapsed: str  # "{number} seconds": mid-hold counts, so they never sound like the countdown
 
     @classmethod
     def from_prompts(cls, table: dict) -> CountWords:
@@ -36,6 +37,7 @@ class CountWords:
             count["breathe_in"],
             count["breathe_out"],
             count["breathe"],
+            count["elapsed"],
         )
 
 
@@ -65,7 +67,7 @@ def timeline(
     cues = {}
     countdown_from = seconds - 5
     for t in range(5, countdown_from, 5):
-        cues[t] = words.numbers[t - 1]
+        cues[t] = words.elapsed.format(number=words.numbers[t - 1])
     halfway = round(seconds / 2)
     if 3 <= halfway < countdown_from:
         cues.pop(halfway - 1, None)
