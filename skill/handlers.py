@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from ask_sdk_core.dispatch_components import (
@@ -28,9 +29,19 @@ def state_of(handler_input: HandlerInput) -> dict[str, Any]:
         return {}
 
 
+def request_time(handler_input: HandlerInput) -> datetime | None:
+    """When the person spoke: the request's timestamp (UTC when it names no zone)."""
+    stamp = getattr(handler_input.request_envelope.request, "timestamp", None)
+    if not isinstance(stamp, datetime):
+        return None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+
+
 def run(handler_input: HandlerInput, event: coach.Event) -> Response:
     state = state_of(handler_input)
-    ctx = context_for(handler_input, state)
+    # The request's own time, not the clock of whatever machine runs us: it is when the person
+    # spoke, and it makes a conversation replayable.
+    ctx = context_for(handler_input, state, now=request_time(handler_input))
     reply = coach.respond(event, state, ctx)
     if reply.effect is not None:
         outcome = perform(handler_input, reply.effect, state)
