@@ -1,0 +1,454 @@
+"""Memory across sessions: one suite run against both stores the skill can use.
+
+* sqlite: the embedded file store, in a temporary directory;
+* dynamodb: the stock ask-sdk DynamoDB adapter as `adapter_from_env` builds it, against dynalite
+  (a real DynamoDB-API server) on 127.0.0.1.
+
+An outage is real in both: another process's exclusive lock on the SQLite file, dynalite stopped
+(connections refused and cut) for DynamoDB. A store that is down must fail fast, as
+`StorageUnavailable`, so the skill still answers within Lambda's 3 s.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter, AttributesManager
+from ask_sdk_model import Context, RequestEnvelope
+from ask_sdk_model.interfaces.system import SystemState
+from ask_sdk_model.user import User
+
+from skill.storage import (
+    RETENTION_SECONDS,
+    TTL_ATTRIBUTE,
+    DynamoDbStore,
+    SQLiteStore,
+    StorageUnavailable,
+    adapter_from_env,
+)
+from tests.support import REPO_ROOT
+from tests.support.dynalite import Dynalite, create_skill_table, running_dynalite
+
+FIXED_NOW = 1_750_000_000  # 2025-06-15T15:06:40Z
+OUTAGE_BUDGET = 2.0  # seconds a load or a save may take to give up; the skill has 3 s in all
+
+ALICE = "amzn1.ask.account.ALICE"
+BOB = "amzn1.ask.account.BOB"
+
+
+def envelope(user_id: str | None) -> RequestEnvelope:
+    user = User(user_id=user_id) if user_id is not None else None
+    return RequestEnvelope(context=Context(system=SystemState(user=user)))
+
+
+def fixed_clock() -> float:
+    return FIXED_NOW
+
+
+@dataclass
+class Backend:
+    name: str
+    adapter: AbstractPersistenceAdapter
+    raw: Callable[[str], dict[str, Any] | None]  # the stored record, read around the adapter
+    outage: Callable[[], AbstractContextManager[None]]  # the store is down inside this block
+
+    def load(self, user_id: str) -> dict[str, Any]:
+        return self.adapter.get_attributes(request_envelope=envelope(user_id))
+
+    def save(self, user_id: str, attributes: dict[str, Any]) -> None:
+        self.adapter.save_attributes(request_envelope=envelope(user_id), attributes=attributes)
+
+    def delete(self, user_id: str) -> None:
+        self.adapter.delete_attributes(request_envelope=envelope(user_id))
+
+
+# ---------------------------------------------------------------- the two backends
+
+
+@contextmanager
+def sqlite_locked(path: Path) -> Iterator[None]:
+    """Another process holds the file exclusively: nobody else can read or write it."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        yield
+        holder.execute("COMMIT")
+    finally:
+        holder.close()
+
+
+def sqlite_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    path = tmp_path / "data" / "skill.db"  # the directory does not exist yet
+    monkeypatch.delenv("SKILL_TABLE", raising=False)
+    monkeypatch.setenv("SKILL_DB", str(path))
+    adapter = adapter_from_env(clock=fixed_clock)
+    assert isinstance(adapter, SQLiteStore)
+
+    def raw(user_id: str) -> dict[str, Any] | None:
+        with sqlite3.connect(path) as conn:
+            row = conn.execute(
+                "SELECT id, attributes, expires_at FROM profiles WHERE id = ?", (user_id,)
+            ).fetchone()
+        return None if row is None else {"id": row[0], "attributes": row[1], TTL_ATTRIBUTE: row[2]}
+
+    return Backend("sqlite", adapter, raw, lambda: sqlite_locked(path))
+
+
+@pytest.fixture(scope="module")
+def dynalite() -> Iterator[Dynalite]:
+    with running_dynalite(persist=True) as db:  # persist: a restart keeps the items
+        yield db
+
+
+def use_dynalite_env(db: Dynalite, table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Environment and boto3 state for one test, all undone after it."""
+    for name, value in db.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("SKILL_TABLE", table)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # our session must not outlive the test
+
+
+def dynamodb_backend(db: Dynalite, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    table = f"skill-{uuid.uuid4().hex[:8]}"
+    create_skill_table(db.endpoint, table)
+    use_dynalite_env(db, table, monkeypatch)
+    adapter = adapter_from_env(clock=fixed_clock)
+    assert isinstance(adapter, DynamoDbStore)
+    client = db.client()
+
+    def raw(user_id: str) -> dict[str, Any] | None:
+        item = client.get_item(TableName=table, Key={"id": {"S": user_id}}).get("Item")
+        if item is None:
+            return None
+        return {"id": item["id"]["S"], "attributes": item["attributes"],
+                TTL_ATTRIBUTE: int(item[TTL_ATTRIBUTE]["N"])}
+
+    @contextmanager
+    def outage() -> Iterator[None]:
+        db.stop()
+        try:
+            yield
+        finally:
+            db.start()
+
+    return Backend("dynamodb", adapter, raw, outage)
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path,
+            monkeypatch: pytest.MonkeyPatch) -> Backend:
+    if request.param == "sqlite":
+        return sqlite_backend(tmp_path, monkeypatch)
+    return dynamodb_backend(request.getfixturevalue("dynalite"), monkeypatch)
+
+
+def timed(action: Callable[[], object]) -> tuple[float, BaseException | None]:
+    started = time.monotonic()
+    try:
+        action()
+    except BaseException as e:  # noqa: BLE001 - returned for the test to assert on
+        return time.monotonic() - started, e
+    return time.monotonic() - started, None
+
+
+# ---------------------------------------------------------------- the suite, on both
+
+
+def test_someone_new_has_no_memory(backend: Backend) -> None:
+    assert backend.load(ALICE) == {}
+
+
+def test_what_is_saved_is_loaded_back(backend: Backend) -> None:
+    profile = {"schema": 2, "prefs": {"pace": "slow", "voice": None}, "streak": 3,
+               "done": ["knee-hug", "pelvic-tilt"], "seconds_held": 12.5, "consented": True}
+    backend.save(ALICE, profile)
+    assert backend.load(ALICE) == profile
+    backend.save(ALICE, {"schema": 2, "streak": 4})
+    assert backend.load(ALICE) == {"schema": 2, "streak": 4}
+
+
+def test_numbers_come_back_as_the_same_python_types(backend: Backend) -> None:
+    backend.save(ALICE, {"int": 3, "float": 2.5, "zero": 0, "negative": -7, "big": 2**53})
+    loaded = backend.load(ALICE)
+    assert {k: type(v) for k, v in loaded.items()} == {
+        "int": int, "float": float, "zero": int, "negative": int, "big": int}
+
+
+def test_delete_forgets_only_that_person(backend: Backend) -> None:
+    backend.save(ALICE, {"streak": 1})
+    backend.save(BOB, {"streak": 2})
+    backend.delete(ALICE)
+    assert backend.load(ALICE) == {}
+    assert backend.load(BOB) == {"streak": 2}
+    backend.delete(ALICE)  # deleting what is not there is fine
+
+
+def test_two_people_are_kept_apart(backend: Backend) -> None:
+    backend.save(ALICE, {"name": "Alice", "streak": 5})
+    backend.save(BOB, {"name": "Bob"})
+    assert backend.load(ALICE) == {"name": "Alice", "streak": 5}
+    assert backend.load(BOB) == {"name": "Bob"}
+
+
+def test_concurrent_saves_from_threads_keep_each_record_whole(backend: Backend) -> None:
+    people, rounds = 8, 10
+    shared = "amzn1.ask.account.SHARED"
+
+    def session(person: int) -> None:
+        for n in range(rounds):
+            backend.save(f"amzn1.ask.account.P{person}", {"person": person, "n": n})
+            backend.save(shared, {"person": person, "n": n, "pad": "x" * 2000})
+
+    with ThreadPoolExecutor(max_workers=people) as pool:
+        list(pool.map(session, range(people)))
+
+    for person in range(people):
+        assert backend.load(f"amzn1.ask.account.P{person}") == {"person": person, "n": rounds - 1}
+    last = backend.load(shared)
+    assert last["pad"] == "x" * 2000 and 0 <= last["person"] < people and 0 <= last["n"] < rounds
+
+
+def test_unicode_and_large_values_round_trip(backend: Backend) -> None:
+    profile = {
+        "name": "Zoë Ångström 背中 🌙",
+        "note": "“curly” quotes, <angle> & ampersand, \\ backslash, \n newline, \u0000 nul",
+        "history": [{"day": d, "tag": "étirement-🧘"} for d in range(500)],
+        "blob": "🌙背" * 20_000,  # ~140 KB of UTF-8, well inside DynamoDB's 400 KB item
+    }
+    backend.save(ALICE, profile)
+    assert backend.load(ALICE) == profile
+
+
+def test_each_save_writes_the_ttl_400_days_ahead(backend: Backend) -> None:
+    backend.save(ALICE, {"streak": 1})
+    record = backend.raw(ALICE)
+    assert record is not None and record["id"] == ALICE
+    assert record[TTL_ATTRIBUTE] == FIXED_NOW + RETENTION_SECONDS
+    assert RETENTION_SECONDS == 400 * 24 * 3600
+
+
+def test_attributes_that_are_not_json_are_refused_as_unavailable(backend: Backend) -> None:
+    with pytest.raises(StorageUnavailable):
+        backend.save(ALICE, {"when": object()})
+    assert backend.load(ALICE) == {}
+
+
+def test_a_request_without_a_user_cannot_be_remembered(backend: Backend) -> None:
+    with pytest.raises(StorageUnavailable):
+        backend.adapter.get_attributes(request_envelope=envelope(None))
+
+
+def test_it_plugs_into_ask_sdks_attributes_manager(backend: Backend) -> None:
+    manager = AttributesManager(request_envelope=envelope(ALICE),
+                                persistence_adapter=backend.adapter)
+    assert manager.persistent_attributes == {}
+    manager.persistent_attributes = {"streak": 7}
+    manager.save_persistent_attributes()
+    assert backend.load(ALICE) == {"streak": 7}
+
+
+def test_an_outage_fails_fast_and_loses_nothing(backend: Backend) -> None:
+    backend.save(ALICE, {"streak": 9, "name": "Alice"})
+    assert backend.load(ALICE) == {"streak": 9, "name": "Alice"}  # warm connections, as mid-session
+
+    with backend.outage():
+        load_time, load_error = timed(lambda: backend.load(ALICE))
+        save_time, save_error = timed(lambda: backend.save(ALICE, {"streak": 10}))
+
+    assert isinstance(load_error, StorageUnavailable), load_error
+    assert isinstance(save_error, StorageUnavailable), save_error
+    assert load_time < OUTAGE_BUDGET, f"{backend.name} load took {load_time:.2f} s while down"
+    assert save_time < OUTAGE_BUDGET, f"{backend.name} save took {save_time:.2f} s while down"
+    # Back up: what was saved before is all there, and the store works again.
+    assert backend.load(ALICE) == {"streak": 9, "name": "Alice"}
+    backend.save(ALICE, {"streak": 10})
+    assert backend.load(ALICE) == {"streak": 10}
+
+
+# ---------------------------------------------------------------- SQLite only
+
+
+def test_sqlite_creates_its_directory_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "skill.db"
+    store = adapter_from_env({"SKILL_DB": str(path)})
+    store.save_attributes(envelope(ALICE), {"streak": 1})
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_sqlite_defaults_to_the_users_data_directory(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    store = adapter_from_env({})
+    assert isinstance(store, SQLiteStore)
+    assert store.path == tmp_path / ".local/share/bedside-back-coach/skill.db"
+
+
+def test_sqlite_at_an_unwritable_path_is_unavailable_at_once(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    store = adapter_from_env({"SKILL_DB": str(blocker / "skill.db")})  # building it does no I/O
+    load_time, load_error = timed(lambda: store.get_attributes(envelope(ALICE)))
+    save_time, save_error = timed(lambda: store.save_attributes(envelope(ALICE), {"a": 1}))
+    assert isinstance(load_error, StorageUnavailable) and isinstance(save_error, StorageUnavailable)
+    assert load_time < 0.5 and save_time < 0.5
+
+
+def test_sqlite_treats_an_expired_record_as_gone(tmp_path: Path) -> None:
+    now = [float(FIXED_NOW)]
+    store = SQLiteStore(tmp_path / "skill.db", clock=lambda: now[0])
+    store.save_attributes(envelope(ALICE), {"streak": 1})
+    now[0] += RETENTION_SECONDS - 1
+    assert store.get_attributes(envelope(ALICE)) == {"streak": 1}
+    now[0] += 1
+    assert store.get_attributes(envelope(ALICE)) == {}
+
+
+def test_sqlite_is_safe_for_several_processes_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "skill.db"
+    writer = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from ask_sdk_model import Context, RequestEnvelope
+        from ask_sdk_model.interfaces.system import SystemState
+        from ask_sdk_model.user import User
+        from skill.storage import SQLiteStore
+
+        def env(user):
+            return RequestEnvelope(context=Context(system=SystemState(user=User(user_id=user))))
+
+        me = int(sys.argv[1])
+        store = SQLiteStore(Path({str(path)!r}))
+        for n in range(25):
+            store.save_attributes(env(f"P{{me}}"), {{"me": me, "n": n}})
+            store.save_attributes(env("shared"), {{"me": me, "n": n}})
+            assert store.get_attributes(env(f"P{{me}}")) == {{"me": me, "n": n}}
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(i)], cwd=REPO_ROOT,
+                              stderr=subprocess.PIPE) for i in range(4)]
+    errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    store = SQLiteStore(path)
+    for i in range(4):
+        assert store.get_attributes(envelope(f"P{i}")) == {"me": i, "n": 24}
+    assert store.get_attributes(envelope("shared"))["n"] in range(25)
+
+
+# ---------------------------------------------------------------- DynamoDB only
+
+
+@contextmanager
+def unanswering_server(*, accept: bool) -> Iterator[str]:
+    """A loopback endpoint that never answers. accept=True: connections are made and requests
+    hang (read timeout). accept=False: the listen backlog is full, so connecting hangs
+    (connect timeout), as with a host that drops packets."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8 if accept else 0)
+    fillers = []
+    if not accept:
+        filler = socket.create_connection(server.getsockname())
+        fillers.append(filler)
+    try:
+        yield "http://{}:{}".format(*server.getsockname())
+    finally:
+        for s in fillers:
+            s.close()
+        server.close()
+
+
+@pytest.mark.parametrize("accept", [True, False], ids=["request-hangs", "connect-hangs"])
+def test_dynamodb_worst_case_gives_up_in_time(
+    dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch, accept: bool
+) -> None:
+    use_dynalite_env(dynalite, "skill-table", monkeypatch)
+    with unanswering_server(accept=accept) as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        store = adapter_from_env(clock=fixed_clock)
+        load_time, load_error = timed(lambda: store.get_attributes(envelope(ALICE)))
+        save_time, save_error = timed(lambda: store.save_attributes(envelope(ALICE), {"a": 1}))
+    assert isinstance(load_error, StorageUnavailable) and isinstance(save_error, StorageUnavailable)
+    assert load_time < OUTAGE_BUDGET and save_time < OUTAGE_BUDGET, (load_time, save_time)
+
+
+def test_dynamodb_never_creates_or_describes_the_table(
+    dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_dynalite_env(dynalite, "no-such-table", monkeypatch)
+    dynalite.reset_counts()
+    store = adapter_from_env(clock=fixed_clock)
+    with pytest.raises(StorageUnavailable):
+        store.get_attributes(envelope(ALICE))
+    with pytest.raises(StorageUnavailable):
+        store.save_attributes(envelope(ALICE), {"a": 1})
+    assert set(dynalite.counts()) == {"GetItem", "PutItem"}
+
+
+def test_dynamodb_items_keep_the_stock_adapter_layout(
+    dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the stock adapter alone would read back: a deployment can switch either way."""
+    from ask_sdk_dynamodb.adapter import DynamoDbAdapter
+
+    backend = dynamodb_backend(dynalite, monkeypatch)
+    backend.save(ALICE, {"streak": 3, "prefs": {"pace": "slow"}})
+    ours = backend.adapter
+    assert isinstance(ours, DynamoDbStore)
+    stock = DynamoDbAdapter(table_name=ours.adapter.table_name,
+                            dynamodb_resource=ours.adapter.dynamodb)
+    assert stock.get_attributes(envelope(ALICE)) == {"streak": 3, "prefs": {"pace": "slow"}}
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, text=True,
+                          capture_output=True, timeout=60)
+
+
+def test_importing_storage_does_not_import_boto3() -> None:
+    code = "import sys, skill.storage; print(sorted(m for m in sys.modules if 'boto' in m))"
+    result = run_python(code, {"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_dynamodb_without_a_region_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        from skill.storage import StorageUnavailable, adapter_from_env
+        try:
+            adapter_from_env({"SKILL_TABLE": "t"})
+        except StorageUnavailable as e:
+            print("unavailable:", e)
+    """)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true"}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("unavailable:") and "region" in result.stdout
+
+
+def test_dynamodb_region_can_come_from_the_env_mapping_alone(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        from skill.storage import DynamoDbStore, adapter_from_env
+        store = adapter_from_env({"SKILL_TABLE": "t", "AWS_REGION": "eu-west-1"})
+        assert isinstance(store, DynamoDbStore)
+        print(store.adapter.dynamodb.meta.client.meta.region_name)
+    """)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true"}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "eu-west-1"
