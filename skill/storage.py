@@ -141,6 +141,7 @@ class SQLiteStore(AbstractPersistenceAdapter):
             with closing(self._connect()) as conn:
                 return conn.execute(sql, params).fetchall()
         except (sqlite3.Error, OSError) as e:
+            self._ready = False  # the file may have been removed: set it up again next time
             raise StorageUnavailable(f"SQLite store {self.path}: {e}") from e
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
@@ -170,7 +171,10 @@ class SQLiteStore(AbstractPersistenceAdapter):
 
 
 def _from_dynamo(value: Any) -> Any:
-    """DynamoDB hands numbers back as Decimal; give the same int/float that SQLite gives."""
+    """DynamoDB hands numbers back as Decimal; give the int/float that SQLite would give.
+
+    A float with an integral value (2.0) comes back as int 2: equal, and the same in JSON.
+    """
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):

@@ -176,7 +176,8 @@ def test_someone_new_has_no_memory(backend: Backend) -> None:
 
 def test_what_is_saved_is_loaded_back(backend: Backend) -> None:
     profile = {"schema": 2, "prefs": {"pace": "slow", "voice": None}, "streak": 3,
-               "done": ["knee-hug", "pelvic-tilt"], "seconds_held": 12.5, "consented": True}
+               "done": ["knee-hug", "pelvic-tilt"], "seconds_held": 12.5, "consented": True,
+               "empty": {"text": "", "list": [], "map": {}}}
     backend.save(ALICE, profile)
     assert backend.load(ALICE) == profile
     backend.save(ALICE, {"schema": 2, "streak": 4})
