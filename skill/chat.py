@@ -190,18 +190,16 @@ def session_ended() -> dict[str, Any]:
     return {"type": "SessionEndedRequest", "reason": "USER_INITIATED"}
 
 
-_BREAK = re.compile(r'<break time="(\d+)ms"/>')
+_BREAKS = re.compile(r'(?:<break time="\d+ms"/>)+')
 
 
 def readable(ssml: str) -> str:
-    """Speech with every pause shown in brackets, merged where breaks are chained."""
-    def pause(match: re.Match[str]) -> str:
-        return f" [{int(match.group(1)) / 1000:.1f}s] "
+    """Speech with every pause shown in brackets; chained breaks are shown as one."""
+    def pause(run: re.Match[str]) -> str:
+        seconds = sum(int(ms) for ms in re.findall(r"\d+", run.group(0))) / 1000
+        return f" [{seconds:.1f}s] "
 
-    merged = re.sub(r'(?:<break time="\d+ms"/>)+', lambda m: '<break time="%dms"/>' % sum(
-        int(x) for x in re.findall(r"\d+", m.group(0))), ssml)
-    text = _BREAK.sub(pause, merged)
-    return re.sub(r"[ \t]+", " ", speech.plain_text(text.replace("\n", " ")))
+    return speech.plain_text(_BREAKS.sub(pause, ssml))
 
 
 def perform(ssml: str, realtime: bool, speak: bool) -> None:
