@@ -25,6 +25,9 @@ from pathlib import Path
 CONTENT_DIR = Path(__file__).parent / "content"
 DEFAULT_LANGUAGE = "en"
 
+# The term every off-topic word is folded into; no word can produce it, so no item contains it.
+OFF_TOPIC = "<off topic>"
+
 _log = logging.getLogger(__name__)
 _unanswered_log = logging.getLogger("skill.answers.unanswered")
 
@@ -33,11 +36,11 @@ _K1 = 1.2
 _B = 0.75
 # How much an item's spoken answer counts against its questions and topic when matching.
 _ANSWER_WEIGHT = 0.3
-# Adjacent-word pairs, so "bed rest" outranks an item that merely has "bed" and "rest" apart.
-_BIGRAM_WEIGHT = 0.5
+# How much the single closest stored phrasing adds to the item's own score.
+_PHRASING_WEIGHT = 0.5
 # An answer is given only if the best item covers at least this share of the question's
 # information (IDF-weighted; a word the knowledge base never uses counts as rare) ...
-_MIN_COVERAGE = 0.55
+_MIN_COVERAGE = 0.5
 # ... and its BM25 score clears this floor, so one common word ("back") is not enough.
 _MIN_SCORE = 1.4
 # Longest question we look at: Alexa's slot values stop at 140 characters anyway.
@@ -121,13 +124,21 @@ class _Normaliser:
     phrase while "my" alone carries no weight.
     """
 
-    def __init__(self, stopwords: Iterable[str], synonym_groups: Iterable[Sequence[str]]):
+    def __init__(
+        self,
+        stopwords: Iterable[str],
+        synonym_groups: Iterable[Sequence[str]],
+        off_topic: Sequence[str] = (),
+    ):
         self._stop = {w for s in stopwords for w in words(s)}
         self._phrases: dict[tuple[str, ...], str] = {}
-        for group in synonym_groups:
-            canonical = "_".join(stem(w) for w in words(group[0]))
+        for group in [[OFF_TOPIC, *off_topic], *synonym_groups]:
+            canonical = group[0] if group[0] == OFF_TOPIC else "_".join(map(stem, words(group[0])))
             for variant in group:
                 key = tuple(stem(w) for w in words(variant))
+                if self._phrases.get(key, canonical) != canonical:
+                    # Two groups claiming one word would make matching depend on file order.
+                    raise ValueError(f"synonym {variant!r} is in two groups")
                 if key:
                     self._phrases[key] = canonical
         self._longest = max((len(k) for k in self._phrases), default=1)
@@ -151,60 +162,92 @@ class _Normaliser:
         return out
 
 
-def _with_bigrams(terms: list[str]) -> list[str]:
-    return terms + [f"{a}+{b}" for a, b in zip(terms, terms[1:], strict=False)]
-
-
 # ---------------------------------------------------------------------------------------------
 # The index
 
 
-class _Index:
-    def __init__(self, docs: Sequence[tuple[list[list[str]], list[str]]]):
-        """docs: per item, (terms of each question and the topic, answer terms), normalised."""
-        self.n_docs = len(docs)
-        self.tf: list[dict[str, float]] = []
-        self.vocab: list[frozenset[str]] = []
-        lengths: list[float] = []
-        df: Counter[str] = Counter()
-        for asked, answered in docs:
-            tf: dict[str, float] = {}
-            for phrase in asked:
-                for term in _with_bigrams(phrase):
-                    tf[term] = tf.get(term, 0.0) + (_BIGRAM_WEIGHT if "+" in term else 1.0)
-            for term in answered:
-                tf[term] = tf.get(term, 0.0) + _ANSWER_WEIGHT
-            self.tf.append(tf)
-            self.vocab.append(frozenset(tf))
-            lengths.append(sum(tf.values()))
-            df.update(tf.keys())
+class _BM25:
+    """Okapi BM25 over documents given as weighted term counts."""
+
+    def __init__(self, docs: Sequence[dict[str, float]]):
+        self.tf = list(docs)
+        lengths = [sum(tf.values()) for tf in self.tf]
         avg = sum(lengths) / max(len(lengths), 1)
         self.norm = [_K1 * (1 - _B + _B * length / avg) for length in lengths]
-        self.idf = {t: math.log((self.n_docs - n + 0.5) / (n + 0.5) + 1) for t, n in df.items()}
-        # A word no item uses is as informative as the rarest possible one.
-        self.unseen_idf = math.log((self.n_docs + 0.5) / 0.5 + 1)
+        df: Counter[str] = Counter(t for tf in self.tf for t in tf)
+        n = len(self.tf)
+        self.idf = {t: math.log((n - f + 0.5) / (f + 0.5) + 1) for t, f in df.items()}
         self.postings: dict[str, list[int]] = {}
         for doc_id, tf in enumerate(self.tf):
             for term in tf:
                 self.postings.setdefault(term, []).append(doc_id)
 
-    def best(self, terms: list[str]) -> tuple[int, float, float] | None:
-        """(item index, BM25 score, coverage) of the best item, or None when nothing overlaps."""
-        unique = list(dict.fromkeys(terms))
-        scores: dict[int, float] = {}
-        for term in dict.fromkeys(_with_bigrams(unique)):
+    def scores(self, terms: Iterable[str]) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for term in terms:
             idf = self.idf.get(term)
             if idf is None:
                 continue
             for doc_id in self.postings[term]:
                 f = self.tf[doc_id][term]
-                scores[doc_id] = scores.get(doc_id, 0.0) + idf * f * (_K1 + 1) / (
-                    f + self.norm[doc_id]
-                )
+                out[doc_id] = out.get(doc_id, 0.0) + idf * f * (_K1 + 1) / (f + self.norm[doc_id])
+        return out
+
+
+def _counts(phrases: Iterable[list[str]], weight: float = 1.0) -> dict[str, float]:
+    tf: dict[str, float] = {}
+    for phrase in phrases:
+        for term in phrase:
+            tf[term] = tf.get(term, 0.0) + weight
+    return tf
+
+
+class _Index:
+    """Two BM25 views of the same items, added together.
+
+    The item view (all phrasings, topic and, lightly, the answer) rewards a question that shares
+    the item's vocabulary; the phrasing view (each stored question on its own) rewards a question
+    that closely paraphrases one way of asking it.
+    """
+
+    def __init__(self, docs: Sequence[tuple[list[list[str]], list[str]]]):
+        """docs: per item, (terms of the topic and of each question, answer terms), normalised."""
+        items = []
+        phrasings = []
+        self.owner: list[int] = []
+        for item_id, (asked, answered) in enumerate(docs):
+            tf = _counts(asked)
+            for term, f in _counts([answered], _ANSWER_WEIGHT).items():
+                tf[term] = tf.get(term, 0.0) + f
+            items.append(tf)
+            for phrase in asked:
+                phrasings.append(_counts([phrase]))
+                self.owner.append(item_id)
+        self.items = _BM25(items)
+        self.phrasings = _BM25(phrasings)
+        # The words people use to ask about any item define what the knowledge base is about;
+        # an item's own answer adds the words it can speak to. A question is covered by these.
+        asked_anywhere = frozenset(t for tf in phrasings for t in tf)
+        self.vocab = [asked_anywhere | frozenset(answered) for _, answered in docs]
+        # A word no item uses is as informative as the rarest possible one.
+        self.unseen_idf = math.log((len(items) + 0.5) / 0.5 + 1)
+
+    def best(self, terms: list[str]) -> tuple[int, float, float] | None:
+        """(item index, score, coverage) of the best item, or None when nothing overlaps."""
+        unique = list(dict.fromkeys(terms))
+        scores = self.items.scores(unique)
         if not scores:
             return None
+        closest: dict[int, float] = {}
+        for doc_id, score in self.phrasings.scores(unique).items():
+            item = self.owner[doc_id]
+            closest[item] = max(closest.get(item, 0.0), score)
+        for item, score in closest.items():
+            scores[item] = scores.get(item, 0.0) + _PHRASING_WEIGHT * score
         doc_id = max(scores, key=lambda d: (scores[d], -d))
-        weights = {t: self.idf.get(t, self.unseen_idf) for t in unique}
+        weights = {t: self.items.idf.get(t, self.unseen_idf) for t in unique}
+        if OFF_TOPIC in weights:
+            weights[OFF_TOPIC] = 2 * self.unseen_idf
         total = sum(weights.values())
         covered = sum(w for t, w in weights.items() if t in self.vocab[doc_id])
         return doc_id, scores[doc_id], covered / total if total else 0.0
@@ -327,6 +370,7 @@ class AnswerBook:
                     normaliser = _Normaliser(
                         self._matching.get("stopwords", []),
                         self._matching.get("synonyms", []),
+                        self._matching.get("off_topic", []),
                     )
                     docs = []
                     for item_id in self._order:
@@ -335,7 +379,13 @@ class AnswerBook:
                             normaliser.terms(text)
                             for text in (item.topic, *self._questions[item_id])
                         ]
-                        answered = normaliser.terms(f"{item.short} {item.more}")
+                        # An answer may mention the neck in passing; that must not make it
+                        # an answer to questions about the neck.
+                        answered = [
+                            t
+                            for t in normaliser.terms(f"{item.short} {item.more}")
+                            if t != OFF_TOPIC
+                        ]
                         docs.append((asked, answered))
                     self._normaliser = normaliser
                     self._index = _Index(docs)
