@@ -15,8 +15,10 @@ from skill import content, pacing, routine, safety, speech
 from skill.answers import AnswerBook, log_unanswered
 from skill.profile import Profile
 
-#: In continuous mode, chain steps until about this much speech, then check in.
+#: In continuous mode, chain steps until about this much speech, then check in...
 CONTINUOUS_SECONDS = 110
+#: ...but never chain a step that would keep the person from being asked for longer than this.
+CONTINUOUS_MAX_SECONDS = 145
 #: Leave room under Alexa's 8000-character limit for the closing lines.
 SPEECH_BUDGET_CHARS = 7000
 SOFT_RATE = 90
@@ -237,7 +239,8 @@ class _Coach:
                 break
             nxt, _ = self.render_step(chosen, index + 1)
             too_long = sum(len(p) for p in parts) + len(nxt) > SPEECH_BUDGET_CHARS
-            if spoken >= CONTINUOUS_SECONDS or too_long:
+            overdue = spoken + speech.estimate_seconds(nxt) > CONTINUOUS_MAX_SECONDS
+            if spoken >= CONTINUOUS_SECONDS or too_long or overdue:
                 break
             index += 1
         screen = {"kind": "steps", "routine": chosen.id, "soft": self.soft(),
