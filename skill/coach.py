@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from skill import content, pacing, routine, safety, speech
-from skill.answers import AnswerBook, log_unanswered
+from skill import content, pacing, routine, speech
 from skill.profile import Profile
 
 #: In continuous mode, chain steps until about this much speech, then check in...
@@ -69,6 +68,20 @@ class Reply:
 REMINDER_PERMISSION = "alexa::alerts:reminders:skill:readwrite"
 
 
+def _answers() -> Any:
+    """Question answering is imported on first use: most sessions never ask, and the Lambda
+    cold start pays for every module imported up front."""
+    from skill import answers
+
+    return answers
+
+
+def _safety() -> Any:
+    from skill import safety
+
+    return safety
+
+
 def respond(event: Event, state: dict[str, Any], ctx: Context) -> Reply:
     """Answer one event. ``state`` is updated in place and must be kept for the next turn."""
     coach = _Coach(state, ctx)
@@ -99,6 +112,9 @@ class _Coach:
 
     def say(self, key: str, **fields: object) -> str:
         return self.prompts.say(key, self.seed, **fields)
+
+    def book(self) -> Any:
+        return _answers().AnswerBook.for_locale(self.ctx.locale)
 
     @property
     def routine(self) -> routine.Routine | None:
@@ -498,14 +514,14 @@ class _Coach:
         if not question:
             self.state["expect"] = self.state.get("expect")
             return self.ask([self.say("answer.empty")], [self.say("answer.after_reprompt")])
-        flag = safety.red_flag(question, self.ctx.locale)
-        if flag and safety.is_urgent(flag, self.ctx.locale):
+        flag = _safety().red_flag(question, self.ctx.locale)
+        if flag and _safety().is_urgent(flag, self.ctx.locale):
             return self.red_flag(flag)
         # A symptom mentioned only to deny it ("no numbness") still earns a gentle pointer.
-        pointer = [speech.escape(safety.advice(flag, self.ctx.locale))] if flag else []
-        found = AnswerBook.for_locale(self.ctx.locale).match(question)
+        pointer = [speech.escape(_safety().advice(flag, self.ctx.locale))] if flag else []
+        found = self.book().match(question)
         if found is None:
-            log_unanswered(question)
+            _answers().log_unanswered(question)
             lead = pointer + [self.say("answer.unknown")]
             if self.routine:
                 return self.ask(lead + [self.say("answer.after_in_routine")],
@@ -519,7 +535,7 @@ class _Coach:
         """Urgent symptoms: clear advice to get help now, and no stretching in this session."""
         self.profile.unfinished = None
         self.state.pop("routine", None)
-        return self.close([speech.escape(safety.advice(flag, self.ctx.locale)),
+        return self.close([speech.escape(_safety().advice(flag, self.ctx.locale)),
                            self.say("answer.red_flag_end")])
 
     def on_WhyThisStepIntent(self, event: Event) -> Reply:
@@ -527,7 +543,7 @@ class _Coach:
         if current is None:
             return self.menu([self.say("answer.why_no_step")])
         movement = current.steps[self.step_index].movement
-        found = AnswerBook.for_locale(self.ctx.locale).for_step(movement)
+        found = self.book().for_step(movement)
         if found is not None:
             return self.answered(speech.escape(found.short), found.id)
         helps = content.movements(self.ctx.locale)[movement]["helps"]
@@ -535,7 +551,7 @@ class _Coach:
 
     def on_TellMeMoreIntent(self, event: Event) -> Reply:
         answer_id = self.state.get("answer")
-        found = AnswerBook.for_locale(self.ctx.locale).get(answer_id) if answer_id else None
+        found = self.book().get(answer_id) if answer_id else None
         if found is None:
             return self.menu([self.say("answer.no_topic")])
         return self.answered(speech.escape(found.more), found.id)

@@ -1,7 +1,13 @@
-"""Content as data: routines, movements and prompts loaded from TOML once per process."""
+"""Content as data: routines, movements, prompts and answers, written in TOML.
+
+People edit the TOML files under ``content/``. The skill reads them from ``content/compiled.json``,
+which ``python -m skill model`` writes from the TOML (a test fails if the two drift): parsing
+TOML at run time would cost the Lambda cold start tens of milliseconds, JSON costs about one.
+"""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -11,6 +17,7 @@ from typing import Any
 from skill.speech import escape
 
 CONTENT_DIR = Path(__file__).parent / "content"
+COMPILED = CONTENT_DIR / "compiled.json"
 #: Locales the skill ships; each maps to the folder holding its words.
 LANGUAGES = {"en-US": "en", "en-GB": "en", "en-CA": "en", "en-AU": "en", "en-IN": "en"}
 DEFAULT_LOCALE = "en-US"
@@ -24,10 +31,32 @@ def language(locale: str | None) -> str:
     return prefix if prefix in set(LANGUAGES.values()) else LANGUAGES[DEFAULT_LOCALE]
 
 
+def compile_sources(content_dir: Path = CONTENT_DIR) -> dict[str, Any]:
+    """Every TOML file under the content folder, parsed, keyed by its relative path."""
+    compiled = {}
+    for path in sorted(content_dir.rglob("*.toml")):
+        with open(path, "rb") as handle:
+            compiled[path.relative_to(content_dir).as_posix()] = tomllib.load(handle)
+    return compiled
+
+
 @cache
-def load_toml(relative: str) -> dict[str, Any]:
-    with open(CONTENT_DIR / relative, "rb") as handle:
-        return tomllib.load(handle)
+def _bundle() -> dict[str, Any]:
+    with open(COMPILED, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def write_compiled() -> None:
+    """Compile the TOML into the bundle the skill reads, and forget what was loaded before."""
+    text = json.dumps(compile_sources(), ensure_ascii=False, sort_keys=True) + "\n"
+    COMPILED.write_text(text, encoding="utf-8")
+    for cached in (_bundle, prompts, movements):
+        cached.cache_clear()
+
+
+def load(relative: str) -> dict[str, Any]:
+    """One content file (``"en/prompts.toml"``) as data."""
+    return _bundle()[relative]
 
 
 @dataclass(frozen=True)
@@ -52,13 +81,13 @@ class Prompts:
 
 @cache
 def prompts(locale: str | None) -> Prompts:
-    return Prompts(load_toml(f"{language(locale)}/prompts.toml"))
+    return Prompts(load(f"{language(locale)}/prompts.toml"))
 
 
 @cache
 def movements(locale: str | None) -> dict[str, dict[str, str]]:
-    return load_toml(f"{language(locale)}/movements.toml")
+    return load(f"{language(locale)}/movements.toml")
 
 
 def structure() -> dict[str, Any]:
-    return load_toml("routines.toml")
+    return load("routines.toml")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+if TYPE_CHECKING:
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
 APL_INTERFACE = "Alexa.Presentation.APL"
 TOKEN = "coach"
@@ -22,6 +23,9 @@ def directive(envelope: Any, screen: dict[str, Any]) -> RenderDocumentDirective 
     """The document for a coach screen, or None on devices without a screen."""
     if not supports_apl(envelope):
         return None
+    # Imported here: the APL models are large, and most requests come from screenless speakers.
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
     return RenderDocumentDirective(token=TOKEN, document=document(), datasources={"screen": screen})
 
 

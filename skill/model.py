@@ -2,7 +2,8 @@
 
 ``content/<language>/model.toml`` is the single source; ``python -m skill model`` writes
 ``interaction_model/interactionModels/custom/<locale>.json`` for every locale of that language
-and ``interaction_model/skill.json``. A test regenerates them and fails on any drift.
+and ``interaction_model/skill.json``, and compiles all content TOML into the JSON the skill reads
+at run time. A test regenerates them and fails on any drift.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ REMINDER_PERMISSION = "alexa::alerts:reminders:skill:readwrite"
 
 @cache
 def source(language: str) -> dict[str, Any]:
-    return content.load_toml(f"{language}/model.toml")
+    return content.load(f"{language}/model.toml")
 
 
 def invocation_name(locale: str | None) -> str:
@@ -128,6 +129,8 @@ def manifest() -> dict[str, Any]:
 def rendered(package_dir: Path = PACKAGE_DIR) -> dict[Path, str]:
     """Every generated file and its exact text."""
     files = {package_dir / "skill.json": _dump(manifest())}
+    files[content.COMPILED] = json.dumps(content.compile_sources(), ensure_ascii=False,
+                                         sort_keys=True) + "\n"
     for locale in content.LANGUAGES:
         path = package_dir / "interactionModels" / "custom" / f"{locale}.json"
         files[path] = _dump(interaction_model(locale))
@@ -139,6 +142,9 @@ def _dump(data: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    content.write_compiled()
+    for cached in (source, _synonyms):
+        cached.cache_clear()
     for path, text in rendered().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
