@@ -159,10 +159,10 @@ class _Coach:
     def greeting(self) -> str:
         hour = self.ctx.now.hour
         part = (
-            "morning" if 4 <= hour < 12
+            "night" if hour < 4 or hour >= 23
+            else "morning" if hour < 12
             else "afternoon" if hour < 18
-            else "evening" if hour < 23
-            else "night"
+            else "evening"
         )
         return self.say(f"greeting.{part}")
 
