@@ -26,10 +26,15 @@ $(APT_STAMP): scripts/apt-packages.sh | $(PIP_STAMP)
 
 setup: $(PIP_STAMP) $(NODE_STAMP) $(APT_STAMP)
 
-chat: $(PIP_STAMP)
+# The skill reads its content from a JSON bundle compiled from the TOML people edit.
+COMPILED := skill/content/compiled.json
+$(COMPILED): $(shell find skill/content -name '*.toml') | $(PIP_STAMP)
+	@$(PY) -m skill model 2>/dev/null
+
+chat: $(PIP_STAMP) $(COMPILED)
 	@$(PY) -m skill chat $(ARGS)
 
-serve: $(PIP_STAMP)
+serve: $(PIP_STAMP) $(COMPILED)
 	@PORT=$(PORT) $(PY) -m skill serve
 
 test: setup
