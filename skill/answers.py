@@ -290,10 +290,13 @@ class AnswerBook:
     # -- lookups ----------------------------------------------------------------------------
 
     def match(self, question: str) -> Answer | None:
-        """The best answer to a question or a SearchQuery fragment, or None when unsure."""
+        """The best answer to a question or a SearchQuery fragment, or None when unsure.
+
+        Pure: a miss is not logged here; the caller decides, with `log_unanswered`, so that a
+        question is logged once however many books or retries it went through.
+        """
         found = self.explain(question)
         if found is None or not found.confident:
-            log_unanswered(question)
             return None
         return found.answer
 

@@ -163,7 +163,8 @@ def run(
             flag = red_flag(q, locale)
             ok = flag is not None and is_urgent(flag, locale)
             flags.add(ok, f"{q!r}: expected red flag {expected}, got {flag}")
-    everyday = [q for qs in data["in_scope"].values() for q in qs] + data["out_of_scope"]["questions"]
+    everyday = [q for qs in data["in_scope"].values() for q in qs]
+    everyday += data["out_of_scope"]["questions"]
     for q in everyday:
         flag = red_flag(q, locale)
         if flag is not None and is_urgent(flag, locale):
@@ -223,7 +224,9 @@ def format_report(report: Report) -> str:
         f"{report.verbatim} of {report.top1.total} in-scope questions appear verbatim "
         "in the knowledge base."
     )
-    out.append(f"False red flags on in-scope and out-of-scope questions: {len(report.false_alarms)}")
+    out.append(
+        f"Red flags raised by in-scope and out-of-scope questions: {len(report.false_alarms)}"
+    )
     for title, items in (
         ("Failing in-scope questions", report.top1.failures),
         ("Out-of-scope questions answered", report.rejection.failures),

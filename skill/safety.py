@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,9 +31,18 @@ _MAX_CHARS = 1000
 class _Phrase:
     words: tuple[str, ...]
 
-    def starts(self, tokens: Sequence[str]) -> list[int]:
-        n = len(self.words)
-        return [i for i in range(len(tokens) - n + 1) if self._at(tokens, i)]
+    def starts(self, tokens: Sequence[str], where: dict[str, list[int]]) -> list[int]:
+        """Where the phrase starts in tokens; `where` maps each token to its positions."""
+        first = self.words[0]
+        if first == "*":
+            candidates: Iterable[int] = range(len(tokens))
+        elif first.endswith("*"):
+            stem = first[:-1]
+            candidates = [i for token, at in where.items() if token.startswith(stem) for i in at]
+        else:
+            candidates = where.get(first, ())
+        last = len(tokens) - len(self.words)
+        return [i for i in candidates if i <= last and self._at(tokens, i)]
 
     def _at(self, tokens: Sequence[str], i: int) -> bool:
         for pattern, token in zip(self.words, tokens[i : i + len(self.words)], strict=True):
@@ -135,12 +144,16 @@ def _negated(tokens: Sequence[str], start: int, rules: _Rules) -> bool:
 
 
 def _occurrences(
-    phrases: Sequence[_Phrase], tokens: Sequence[str], rules: _Rules, check: bool
+    phrases: Sequence[_Phrase],
+    tokens: Sequence[str],
+    where: dict[str, list[int]],
+    rules: _Rules,
+    check: bool,
 ) -> tuple[bool, bool]:
     """(some plain mention, some negated mention) of any of the phrases."""
     plain = negated = False
     for phrase in phrases:
-        for start in phrase.starts(tokens):
+        for start in phrase.starts(tokens, where):
             if check and _negated(tokens, start, rules):
                 negated = True
             else:
@@ -156,21 +169,26 @@ def red_flag(text: str, locale: str = "en-US") -> str | None:
     """
     rules = _rules(_language(locale))
     base = _tokens(text)
+    where: dict[str, list[int]] = {}
+    for i, token in enumerate(base):
+        where.setdefault(token, []).append(i)
     absent = False
     for flag in rules.flags:
         tokens = list(base)
         for phrase in flag.unless:
-            for start in phrase.starts(base):
+            for start in phrase.starts(base, where):
                 tokens[start : start + len(phrase.words)] = [""] * len(phrase.words)
-        plain, negated = _occurrences(flag.phrases, tokens, rules, flag.check_negation)
+        plain, negated = _occurrences(flag.phrases, tokens, where, rules, flag.check_negation)
         if plain:
             return flag.id
         absent = absent or negated
         if flag.any_ and flag.with_:
-            any_plain, any_negated = _occurrences(flag.any_, tokens, rules, flag.check_negation)
+            any_plain, any_negated = _occurrences(
+                flag.any_, tokens, where, rules, flag.check_negation
+            )
             if any_plain:
                 with_plain, with_negated = _occurrences(
-                    flag.with_, tokens, rules, flag.check_negation
+                    flag.with_, tokens, where, rules, flag.check_negation
                 )
                 if with_plain:
                     return flag.id
