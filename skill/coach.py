@@ -306,7 +306,6 @@ class _Coach:
     def finish(self, chosen: routine.Routine, parts: list[str], screen: dict) -> Reply:
         today = self.ctx.now.date()
         self.profile.record_completion(chosen.id, today)
-        self.state.pop("routine", None)
         streak = self.profile.streak(chosen.kind, today)
         title = self.title(chosen.id)
         parts = parts + [self.say(f"finish.{chosen.id}")]
@@ -323,7 +322,8 @@ class _Coach:
         card = Card(speech.plain_text(self.say("card.finish_title", routine=title)).capitalize(),
                     text)
         screen = dict(screen, finished=True)
-        reply = self.close(parts, card=card, screen=screen)
+        reply = self.close(parts, card=card, screen=screen)  # still in the routine's voice
+        self.state.pop("routine", None)
         return reply
 
     def require_routine(self) -> Reply | None:
