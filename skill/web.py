@@ -38,12 +38,12 @@ from flask_ask_sdk.skill_adapter import (
     VERIFY_TIMESTAMP_APP_CONFIG,
     SkillAdapter,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 if TYPE_CHECKING:
     from ask_sdk_core.skill import CustomSkill
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("skill.web")  # the same name under `python -m skill.web` (__main__)
 
 MAX_BODY_BYTES = 64 * 1024  # an Alexa request is a few KB; this is generous
 DEFAULT_PORT = 5000
@@ -106,6 +106,9 @@ def create_app(
     @app.post("/")
     def alexa() -> Any:
         body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+        if request.content_length is None and len(body) >= MAX_BODY_BYTES:
+            # A chunked body is cut at the limit rather than refused: refuse it here.
+            raise RequestEntityTooLarge()
         envelope = _parse_envelope(body, skill)
         if envelope is None:
             return _error(400, "not an Alexa request envelope")

@@ -9,6 +9,7 @@ test root through `trust_roots=`. Everything else is the production code path.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 import os
@@ -294,6 +295,17 @@ def test_huge_body_is_413(client: FlaskClient, pki: Pki) -> None:
     assert post(client, body, pki).status_code == 413
 
 
+def test_huge_chunked_body_is_413(client: FlaskClient) -> None:
+    """No Content-Length (chunked): gunicorn marks the stream terminated, werkzeug caps it."""
+    body = b'{"pad": "' + b"x" * (4 * MAX_BODY_BYTES) + b'"}'
+    response = client.post(
+        "/", input_stream=io.BytesIO(body), content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+
+
 def test_get_on_the_endpoint_is_405(client: FlaskClient) -> None:
     assert client.get("/").status_code == 405
 
@@ -431,6 +443,8 @@ def test_make_serve_production_mode_answers_and_verifies(server: Any) -> None:
     assert health.json() == {"status": "ok", "verify": True}
     unsigned = requests.post(base + "/", data=encode(envelope()), timeout=5)
     assert unsigned.status_code == 400
+    chunked = requests.post(base + "/", data=iter([b"x" * MAX_BODY_BYTES] * 4), timeout=5)
+    assert chunked.status_code == 413
 
 
 def test_make_serve_dev_mode_answers_without_verification(server: Any) -> None:
