@@ -1,0 +1,52 @@
+"""Shared fixtures: a skill with its own SQLite store, and conversations with it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conversation import Conversation
+
+
+@pytest.fixture
+def skill_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The skill as Lambda builds it from the environment, storing profiles in a fresh SQLite
+    file; no DynamoDB table, no skill ID check, no time zone override."""
+    import skill.app
+
+    path = tmp_path / "skill.db"
+    monkeypatch.setenv("SKILL_DB", str(path))
+    for name in ("SKILL_TABLE", "SKILL_ID", "SKILL_TIME_ZONE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(skill.app, "_skill", None)  # rebuilt from this environment on first use
+    return path
+
+
+@pytest.fixture
+def talk(skill_db: Path) -> Iterator[Callable[..., Conversation]]:
+    """Start a conversation: ``talk(at="21:30")``. Every response of every conversation the
+    test had is checked against Alexa's platform rules when it ends."""
+    from tests.support.ssml import response_errors
+
+    started: list[Conversation] = []
+
+    def start(**options: Any) -> Conversation:
+        conversation = Conversation(**options)
+        started.append(conversation)
+        return conversation
+
+    yield start
+    problems = []
+    for conversation in started:
+        for turn in conversation.turns:
+            # Alexa takes no speech in answer to either of these.
+            silent = turn.request_type in ("SessionEndedRequest", "System.ExceptionEncountered")
+            kind = "SessionEndedRequest" if silent else turn.request_type
+            errors = response_errors(turn.envelope, request_type=kind)
+            if errors:
+                problems.append(f"{turn.request_type} {turn.request['request'].get('intent')}:"
+                                f" {errors}")
+    assert not problems, "responses Alexa would reject:\n" + "\n".join(problems)

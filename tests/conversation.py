@@ -1,0 +1,336 @@
+"""Talk to the skill the way Alexa would, and assert on what it says.
+
+    talk = Conversation(at="07:00")                 # America/New_York, a Tuesday in March
+    talk.utter("open bedside back coach").says("Good morning").asks()
+    talk.utter("yes").says("Step 1 of 7").asks()
+    talk.utter("stop").ended()
+
+Each turn is a real request envelope (LaunchRequest, IntentRequest with slots and entity
+resolutions, SessionEndedRequest) sent through ``skill.app.handler``, the Lambda entry point.
+Utterances are resolved with the skill's own interaction model (exact match on the samples, plus
+the phrasings Alexa's built-in intents know); anything else is AMAZON.FallbackIntent, as on a
+device. "open <name>" is a launch and "ask <name> to ..." a one-shot: both start a new session.
+
+Sessions behave like Alexa's: ``new`` is true only on a session's first request, the
+sessionAttributes of each response go back in the next request's ``session.attributes``, and a
+response with shouldEndSession true ends the session (the next request starts a new one).
+Every response is kept in ``responses`` so a test can check them all against the platform rules.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.support import REPO_ROOT
+from tests.support.ssml import spoken_text
+
+MODELS = REPO_ROOT / "interaction_model" / "interactionModels" / "custom"
+SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
+#: A closed loopback port: the Settings API is "unreachable", as it is for any test.
+UNREACHABLE_API = "http://127.0.0.1:9"
+
+#: Phrasings Alexa's built-in intents match on their own, without samples in the model.
+BUILT_IN = {
+    "AMAZON.YesIntent": ("yes", "yeah", "yep", "sure", "okay", "ok"),
+    "AMAZON.NoIntent": ("no", "nope", "no thank you"),
+    "AMAZON.NextIntent": ("next",),
+    "AMAZON.PreviousIntent": ("previous",),
+    "AMAZON.RepeatIntent": ("repeat", "repeat that"),
+    "AMAZON.StartOverIntent": ("start over",),
+    "AMAZON.PauseIntent": ("pause",),
+    "AMAZON.ResumeIntent": ("resume",),
+    "AMAZON.HelpIntent": ("help", "help me"),
+    "AMAZON.StopIntent": ("stop", "off", "shut up"),
+    "AMAZON.CancelIntent": ("cancel", "never mind"),
+    "AMAZON.NavigateHomeIntent": ("go home",),
+}
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def _words(text: str) -> str:
+    """An utterance as matching sees it: lower case, no punctuation but apostrophes."""
+    text = text.lower().replace("-", " ")
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
+
+
+@cache
+def language_model(locale: str) -> dict[str, Any]:
+    path = MODELS / f"{locale}.json"
+    return json.loads(Path(path).read_text(encoding="utf-8"))["interactionModel"]["languageModel"]
+
+
+@cache
+def _matchers(locale: str) -> list[tuple[re.Pattern[str], str, int]]:
+    """(pattern, intent, number of slots) for every sample; slot-free samples first."""
+    found = []
+    for intent in language_model(locale)["intents"]:
+        for sample in intent.get("samples", []):
+            parts = []
+            for token in sample.lower().split():
+                slot = re.fullmatch(r"\{(\w+)\}", token)
+                parts.append(f"(?P<{slot.group(1)}>.+?)" if slot else re.escape(_words(token)))
+            found.append((re.compile(" ".join(p for p in parts if p)), intent["name"],
+                          sample.count("{")))
+        for phrase in BUILT_IN.get(intent["name"], ()):
+            found.append((re.compile(re.escape(phrase)), intent["name"], 0))
+    return sorted(found, key=lambda item: item[2])
+
+
+def resolve(utterance: str, locale: str = "en-US") -> tuple[str, dict[str, str]]:
+    """The intent and slot values Alexa would send for what the person said."""
+    said = _words(utterance)
+    for pattern, intent, _ in _matchers(locale):
+        match = pattern.fullmatch(said)
+        if match:
+            return intent, {k: v.strip() for k, v in match.groupdict().items()}
+    return "AMAZON.FallbackIntent", {}
+
+
+def slot_json(locale: str, intent_name: str, values: dict[str, str]) -> dict[str, Any]:
+    """Every slot of the intent, as Alexa sends them: custom types with entity resolutions."""
+    lm = language_model(locale)
+    types = {t["name"]: t for t in lm.get("types", [])}
+    declared = next((i.get("slots", []) for i in lm["intents"] if i["name"] == intent_name), [])
+    names = {s["name"]: s["type"] for s in declared}
+    names.update({k: "" for k in values if k not in names})  # hostile tests may add their own
+    slots: dict[str, Any] = {}
+    for name, slot_type in names.items():
+        slot: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
+        value = values.get(name)
+        if value is not None:
+            slot["value"] = value
+            if slot_type in types:
+                slot["resolutions"] = _resolutions(types[slot_type], value)
+        slots[name] = slot
+    return slots
+
+
+def _resolutions(slot_type: dict[str, Any], value: str) -> dict[str, Any]:
+    authority = f"amzn1.er-authority.echo-sdk.{SKILL_ID}.{slot_type['name']}"
+    spoken = _words(value)
+    for entry in slot_type["values"]:
+        words = [entry["name"]["value"], *entry["name"].get("synonyms", [])]
+        if spoken in (_words(w) for w in words):
+            match = {"value": {"name": entry["name"]["value"], "id": entry["id"]}}
+            return {"resolutionsPerAuthority": [
+                {"authority": authority, "status": {"code": "ER_SUCCESS_MATCH"},
+                 "values": [match]}]}
+    return {"resolutionsPerAuthority": [
+        {"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}]}
+
+
+class Turn:
+    """One response from the skill, with assertions that read like the conversation."""
+
+    def __init__(self, request: dict[str, Any], envelope: dict[str, Any]) -> None:
+        self.request = request
+        self.envelope = envelope
+        self.response: dict[str, Any] = envelope.get("response") or {}
+        speech = self.response.get("outputSpeech") or {}
+        reprompt = (self.response.get("reprompt") or {}).get("outputSpeech") or {}
+        self.ssml: str = speech.get("ssml", "")
+        self.reprompt_ssml: str = reprompt.get("ssml", "")
+        self.text = spoken_text(self.ssml)
+        self.reprompt = spoken_text(self.reprompt_ssml)
+        self.state: dict[str, Any] = envelope.get("sessionAttributes") or {}
+
+    def __repr__(self) -> str:
+        end = self.response.get("shouldEndSession", "missing")
+        return f"<Turn end={end} says={self.text!r} reprompt={self.reprompt!r}>"
+
+    @property
+    def request_type(self) -> str:
+        return str(self.request["request"].get("type"))
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return self.state.get("profile") or {}
+
+    def says(self, *fragments: str) -> Turn:
+        """Each fragment is heard (case and entities ignored)."""
+        heard = self.text.lower()
+        for fragment in fragments:
+            assert fragment.lower() in heard, f"expected {fragment!r} in what was said: {self}"
+        return self
+
+    def does_not_say(self, *fragments: str) -> Turn:
+        heard = self.text.lower()
+        for fragment in fragments:
+            assert fragment.lower() not in heard, f"did not expect {fragment!r}: {self}"
+        return self
+
+    def asks(self) -> Turn:
+        """The session stays open: the speech ends with a question and a real reprompt follows."""
+        assert self.response.get("shouldEndSession") is False, f"session should stay open: {self}"
+        assert self.text.endswith("?"), f"an open session must end with a question: {self}"
+        assert self.reprompt.strip(), f"an open session needs a spoken reprompt: {self}"
+        return self
+
+    def ended(self) -> Turn:
+        """The session closes, with something said and no reprompt."""
+        assert self.response.get("shouldEndSession") is True, f"session should end: {self}"
+        assert self.text, f"a closing response still says something: {self}"
+        assert not self.reprompt_ssml, f"a closing response has no reprompt: {self}"
+        return self
+
+    def silent(self) -> Turn:
+        """No speech at all (the answer to SessionEndedRequest or System.ExceptionEncountered)."""
+        assert "outputSpeech" not in self.response, f"expected no speech: {self}"
+        assert "reprompt" not in self.response, f"expected no reprompt: {self}"
+        return self
+
+    def at_step(self, routine: str, index: int) -> Turn:
+        """The coach is in ``routine`` at step ``index`` (0-based) after this turn."""
+        where = (self.state.get("routine"), self.state.get("step"))
+        assert where == (routine, index), f"expected {routine} step {index}, at {where}: {self}"
+        return self
+
+
+class Conversation:
+    """One person on one device, talking to the skill across turns and sessions."""
+
+    def __init__(
+        self,
+        *,
+        at: str = "07:00",
+        on: date = date(2024, 3, 5),
+        tz: str = "America/New_York",
+        locale: str = "en-US",
+        user: str = "amzn1.ask.account.TESTUSER",
+        device: str = "amzn1.ask.device.TESTDEVICE",
+        skill_id: str = SKILL_ID,
+        api_endpoint: str = UNREACHABLE_API,
+        handler: Handler | None = None,
+        seconds_per_turn: float = 5.0,
+    ) -> None:
+        self.now = datetime.combine(on, time.fromisoformat(at), ZoneInfo(tz))
+        self.locale = locale
+        self.user = user
+        self.device = device
+        self.skill_id = skill_id
+        self.api_endpoint = api_endpoint
+        self.seconds_per_turn = seconds_per_turn
+        self._handler = handler
+        self.invocation: str = language_model(locale)["invocationName"]
+        self.session_id: str | None = None
+        self.attributes: dict[str, Any] = {}
+        self.new = True
+        self.turns: list[Turn] = []
+        self._ids = itertools.count(1)
+
+    # -- the clock -------------------------------------------------------------------------
+
+    def wait(self, **delta: float) -> Conversation:
+        """Let time pass (``minutes=5``, ``hours=20``)."""
+        self.now += timedelta(**delta)
+        return self
+
+    def set_time(self, at: str, on: date | None = None) -> Conversation:
+        zone = self.now.tzinfo
+        self.now = datetime.combine(on or self.now.date(), time.fromisoformat(at), zone)
+        return self
+
+    # -- what the person does --------------------------------------------------------------
+
+    def utter(self, text: str) -> Turn:
+        """Say something: a launch, a one-shot, or words resolved in the open session."""
+        said = _words(re.sub(r"^\s*alexa[,\s]+", "", text, flags=re.IGNORECASE))
+        name = re.escape(self.invocation)
+        if re.fullmatch(rf"(open|launch|start|begin|talk to) {name}", said):
+            return self.launch()
+        one_shot = re.fullmatch(rf"(ask|tell) {name} (?:to |for |about |if |whether )?(.+)", said)
+        if one_shot:
+            self.new_session()
+            said = one_shot.group(2)
+        intent, slots = resolve(said, self.locale)
+        return self.intent(intent, **slots)
+
+    def launch(self) -> Turn:
+        """ "Alexa, open <name>": always a new session."""
+        self.new_session()
+        return self.send({"type": "LaunchRequest"})
+
+    def intent(self, name: str, **slots: str) -> Turn:
+        """An IntentRequest for ``name`` with these slot values, in the current session."""
+        intent = {"name": name, "confirmationStatus": "NONE",
+                  "slots": slot_json(self.locale, name, slots)}
+        return self.send({"type": "IntentRequest", "dialogState": "COMPLETED", "intent": intent})
+
+    def end(self, reason: str = "EXCEEDED_MAX_REPROMPTS", error: dict | None = None) -> Turn:
+        """Alexa ends the open session (the person said nothing, or left)."""
+        request: dict[str, Any] = {"type": "SessionEndedRequest", "reason": reason}
+        if error:
+            request["error"] = error
+        return self.send(request)
+
+    def new_session(self) -> None:
+        self.session_id = None
+
+    # -- the wire --------------------------------------------------------------------------
+
+    def envelope(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A whole request envelope around ``request`` for this person, device and moment."""
+        if self.session_id is None:
+            self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
+            self.attributes, self.new = {}, True
+        application = {"applicationId": self.skill_id}
+        user = {"userId": self.user}
+        stamp = self.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {
+            "version": "1.0",
+            "session": {
+                "new": self.new,
+                "sessionId": self.session_id,
+                "application": application,
+                "attributes": json.loads(json.dumps(self.attributes)),
+                "user": user,
+            },
+            "context": {
+                "System": {
+                    "application": application,
+                    "user": user,
+                    "device": {"deviceId": self.device, "supportedInterfaces": {}},
+                    "apiEndpoint": self.api_endpoint,
+                    "apiAccessToken": "test-api-access-token",
+                }
+            },
+            "request": {
+                "requestId": f"amzn1.echo-api.request.{next(self._ids)}",
+                "timestamp": stamp,
+                "locale": self.locale,
+                **request,
+            },
+        }
+
+    def send(self, request: dict[str, Any]) -> Turn:
+        return self.send_envelope(self.envelope(request))
+
+    def send_envelope(self, envelope: dict[str, Any]) -> Turn:
+        """Send a whole envelope (possibly a broken one) and carry the session on."""
+        handler = self._handler
+        if handler is None:
+            from skill.app import handler
+        answer = handler(envelope, None)
+        json.dumps(answer)  # what Lambda would do: a response must serialise
+        turn = Turn(envelope, answer)
+        self.turns.append(turn)
+        self.now += timedelta(seconds=self.seconds_per_turn)
+        request = envelope.get("request") if isinstance(envelope.get("request"), dict) else {}
+        ended = request.get("type") == "SessionEndedRequest"
+        if ended or turn.response.get("shouldEndSession") is True:
+            self.session_id = None
+            self.attributes = {}
+        else:
+            self.attributes = turn.state
+            self.new = False
+        return turn
