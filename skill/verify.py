@@ -64,7 +64,9 @@ def _import_sdk_verifier_module() -> types.ModuleType:
     ask-sdk-webservice-support stops importing certvalidator. Check with
     `python -c "import certvalidator"` on a machine with OpenSSL >= 3.0.10.
     """
-    if "certvalidator" not in sys.modules:
+    import importlib.util
+
+    if "certvalidator" not in sys.modules and importlib.util.find_spec("certvalidator"):
         from oscrypto.errors import LibraryNotFoundError  # oscrypto/__init__ loads no libcrypto
 
         try:
@@ -289,6 +291,7 @@ class SignatureVerifier(AbstractVerifier):
             if cached is not None:
                 self._cache.move_to_end(url)
                 return cached
+        log.info("fetching the signing certificate chain (not cached)")
         try:
             certs = x509.load_pem_x509_certificates(self._fetch(url))
         except ValueError as exc:
