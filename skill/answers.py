@@ -86,13 +86,17 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+# Words whose ending only looks like a suffix ("news" is not the plural of "new").
+_UNSTEMMED = frozenset({"news", "always", "series", "species", "lens", "yes"})
+
+
 def stem(word: str) -> str:
     """A light English suffix stripper: enough to make "stretches" and "stretching" meet.
 
     Deliberately conservative (no "-er", no "-al"): an over-eager stemmer merges words that a
     back-pain question must keep apart, such as "shoulder" and "should".
     """
-    if len(word) <= 3 or not word.isalpha():
+    if len(word) <= 3 or not word.isalpha() or word in _UNSTEMMED:
         return word
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"

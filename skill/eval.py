@@ -231,7 +231,7 @@ def format_report(report: Report) -> str:
         ("Failing in-scope questions", report.top1.failures),
         ("Out-of-scope questions answered", report.rejection.failures),
         ("Missed red flags", report.red_flags.failures),
-        ("False red flags", report.false_alarms),
+        ("Red flags raised by everyday questions", report.false_alarms),
     ):
         if items:
             out.append(f"\n{title}:")
