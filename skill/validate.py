@@ -138,6 +138,9 @@ def _quote(text: str, width: int = 90) -> str:
 class Report:
     findings: list[Finding] = field(default_factory=list)
     checked: Counter[str] = field(default_factory=Counter)
+    #: every SSML string checked, as (where, ssml): the tests cross-check them with
+    #: ssml-check-core
+    ssml: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, level: str, file: str, where: str, rule: str, why: str,
             text: str | None = None) -> None:
@@ -242,6 +245,7 @@ def spoken(ssml: str) -> str:
 
 def check_ssml(report: Report, file: str, where: str, ssml: str) -> None:
     report.checked["SSML strings"] += 1
+    report.ssml.append((f"{file}: {where}", ssml))
     for rule, why in ssml_errors(ssml):
         report.error(file, where, rule, why, ssml)
 
@@ -603,9 +607,11 @@ def check_locales_in_sync(report: Report, package_dir: Path,
         if not path.exists():
             report.error(file, "", "model-drift", "missing: run `make model` to generate it")
         elif path.read_text(encoding="utf-8") != text:
+            source = ("the content TOML files" if path == content.COMPILED
+                      else "content/<language>/model.toml")
             report.error(file, "", "model-drift",
-                         "differs from what skill/model.py generates from content/*/model.toml:"
-                         " edit model.toml, not the JSON, and run `make model`")
+                         f"differs from what skill/model.py generates from {source}: edit the"
+                         " TOML, not the JSON, and run `make model`")
 
 
 # --- the manifest ---------------------------------------------------------------------------
@@ -914,8 +920,7 @@ def check_holds(report: Report, content_dir: Path, language: str, prompts: dict[
                     report.error(file, where, "hold-pacing", str(error))
                     break
                 report.checked["paced holds"] += 1
-                for rule, why in ssml_errors(speech.speak(body)):
-                    report.error(file, where, rule, why, body)
+                check_ssml(report, file, where, speech.speak(body))
     for routine_id, spec in (structure.get("routines") or {}).items():
         for s_index, step in enumerate(spec.get("steps") or []):
             if step.get("movement") not in movements:
@@ -981,6 +986,7 @@ def _check_reply(report: Report, file: str, where: str, reply: Any) -> None:
     for what, ssml in (("speech", reply.speech), ("reprompt", reply.reprompt)):
         if ssml is None:
             continue
+        report.ssml.append((f"{file}: {where} {what}", ssml))
         for rule, why in ssml_errors(ssml):
             _once(report, "error", file, f"{where} {what}", rule, why, ssml)
     if not reply.end_session:
