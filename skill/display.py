@@ -1,14 +1,43 @@
-"""Echo Show visuals: an APL document for what the coach is saying, only where APL exists."""
+"""Echo Show visuals: an APL screen for what the coach is saying, only where APL exists.
+
+Two documents, kept as data in ``content/apl/``: ``steps.json`` (the step being spoken, its
+illustration as vector graphics, "Step 3 of 7", and a countdown of each hold) and ``answer.json``
+(the short answer, to read along). The bedtime routine (``soft``) gets the same layout on a black,
+dimmed screen.
+
+The countdown is driven by APL commands in the document's ``onMount``, generated for each
+response (the handlers send one directive per reply): a Parallel of timed commands,
+each with a ``delay`` measured from when the commands start, so one late command does not push
+the others back. When the steps are spoken is an estimate, the same one the coach paces its
+counts with (:mod:`skill.speech`): the step's start ``offset`` from the coach, then the words
+before each hold at the estimated speaking rate, then each hold's exact length. What is
+approximate, and by how much:
+  * the commands start when the device renders the document, which is close to, not exactly,
+    when the speech starts;
+  * Alexa's real speaking rate differs from the estimate by a few percent, so a hold late in a
+    long continuous stretch may be shown a second or two early or late. Within a hold the counts
+    and the countdown both run on real seconds, so they do not drift apart further.
+Devices without APL get nothing here (``directive`` returns None) and hear the same speech.
+"""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from skill import content, speech
 
 if TYPE_CHECKING:
     from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
 APL_INTERFACE = "Alexa.Presentation.APL"
 TOKEN = "coach"
+APL_DIR = Path(__file__).parent / "content" / "apl"
+SOFT_RATE = 90
+#: A pose drawn for every movement in routines.toml; anything else gets the resting figure.
+REST_POSE = "rest"
 
 
 def supports_apl(envelope: Any) -> bool:
@@ -19,32 +48,156 @@ def supports_apl(envelope: Any) -> bool:
     return getattr(interfaces, "alexa_presentation_apl", None) is not None
 
 
+@cache
+def document(name: str) -> dict[str, Any]:
+    """An APL document from content/apl/ (``"steps"`` or ``"answer"``)."""
+    with open(APL_DIR / f"{name}.json", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@cache
+def words(locale: str | None) -> dict[str, str]:
+    """The few labels the screens show, from content/<language>/screen.json."""
+    path = content.CONTENT_DIR / content.language(locale) / "screen.json"
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def directive(envelope: Any, screen: dict[str, Any]) -> RenderDocumentDirective | None:
-    """The document for a coach screen, or None on devices without a screen."""
+    """The document for a coach screen, or None on devices without APL."""
     if not supports_apl(envelope):
         return None
     # Imported here: the APL models are large, and most requests come from screenless speakers.
     from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
-    return RenderDocumentDirective(token=TOKEN, document=document(), datasources={"screen": screen})
+    locale = getattr(envelope.request, "locale", None) or content.DEFAULT_LOCALE
+    name, data, commands = render(screen, locale)
+    doc = {**document(name), "onMount": commands} if commands else document(name)
+    return RenderDocumentDirective(token=TOKEN, document=doc, datasources={"screen": data})
 
 
-def document() -> dict[str, Any]:
-    return {
-        "type": "APL",
-        "version": "2023.3",
-        "mainTemplate": {
-            "parameters": ["screen"],
-            "items": [
-                {
-                    "type": "Container",
-                    "width": "100vw",
-                    "height": "100vh",
-                    "items": [
-                        {"type": "Text", "text": "${screen.title}"},
-                        {"type": "Text", "text": "${screen.text}"},
-                    ],
-                }
-            ],
-        },
-    }
+def render(screen: dict[str, Any], locale: str
+           ) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """(document name, the data source it binds to, commands) for a coach screen."""
+    labels = words(locale)
+    soft = bool(screen.get("soft"))
+    if screen.get("kind") != "steps":
+        return "answer", {"title": labels["answer_title"], "text": str(screen.get("text", "")),
+                          "soft": soft}, []
+    poses = set(document("steps").get("graphics", {}))
+    steps = []
+    for step in screen.get("steps", []):
+        movement = _movement_id(screen.get("routine"), step.get("index"))
+        holds, seconds = int(step.get("holds", 1)), int(step.get("seconds", 0))
+        hold_label = labels["hold_one" if holds == 1 else "hold_many"]
+        steps.append({
+            "index": step.get("index"), "total": step.get("total"),
+            "name": str(step.get("name", "")), "instruction": str(step.get("instruction", "")),
+            "progress": labels["progress"].format(index=step.get("index"),
+                                                  total=step.get("total")),
+            "holdLabel": hold_label.format(holds=holds, seconds=seconds),
+            "pose": movement if movement in poses else REST_POSE,
+        })
+    data = {"title": str(screen.get("title", "")).capitalize(), "soft": soft, "steps": steps}
+    return "steps", data, countdown_commands(timeline(screen, locale))
+
+
+def _movement_id(routine_id: Any, index: Any) -> str | None:
+    from skill import routine
+
+    if routine_id not in routine.ids() or not isinstance(index, int):
+        return None
+    steps = routine.get(routine_id).steps
+    return steps[index - 1].movement if 1 <= index <= len(steps) else None
+
+
+def timeline(screen: dict[str, Any], locale: str) -> list[tuple[float, list[float], int]]:
+    """For each step on the screen: (when it starts, when each of its holds starts, hold
+    seconds), in seconds from the start of the speech. Empty if the screen cannot be timed.
+
+    Rebuilt from the same content and the same estimate as the coach's speech (see coach's
+    ``render_step``): intro, position, instruction, safety cue, then per side and per hold the
+    hold cue, the hold itself, the release cue, and the rest between holds. The first step
+    starts at the coach's ``offset``; each later one where this estimate says the one before
+    ends, so the words are timed at the rate they are spoken (slower for a soft voice).
+    """
+    from skill import routine
+
+    if screen.get("routine") not in routine.ids() or not screen.get("steps"):
+        return []
+    chosen = routine.get(screen["routine"])
+    rate = SOFT_RATE if screen.get("soft") else 100
+    prompts = content.prompts(locale)
+    moves = content.movements(locale)
+
+    def say(text: str) -> float:
+        return speech.words_seconds(speech.plain_text(text), rate)
+
+    result: list[tuple[float, list[float], int]] = []
+    first = screen["steps"][0]
+    # The coach estimates the lead-in at rate 100; words said softly take longer.
+    clock = float(first.get("offset", 0.0)) * 100 / rate
+    for shown in screen["steps"]:
+        index = shown.get("index")
+        if not isinstance(index, int) or not 1 <= index <= len(chosen.steps):
+            return []
+        step = chosen.steps[index - 1]
+        moving = moves[step.movement]
+        seconds = int(shown.get("seconds", step.hold))
+        easier = shown.get("instruction") == moving["easier"]
+        start = clock
+        clock += say(prompts.say("routine.step_intro", n=index, total=len(chosen.steps),
+                                 name=moving["name"]))
+        if easier:
+            clock += say(prompts.say("hurt.easier_intro"))
+        clock += sum(say(moving[key]) for key in ("position", "safety"))
+        clock += say(shown.get("instruction") or moving["movement"])
+        holds: list[float] = []
+        sides = ["routine.first_side", "routine.second_side"] if step.sides else [None]
+        for side in sides:
+            if side:
+                clock += say(prompts.say(side))
+            for rep in range(step.reps):
+                if rep:
+                    clock += say(prompts.say("routine.rep_again"))
+                clock += say(moving["hold"])
+                holds.append(round(clock, 2))
+                clock += seconds + say(moving["release"])
+                if step.rest and rep < step.reps - 1:
+                    clock += step.rest
+        result.append((round(start, 2), holds, seconds))
+    return result
+
+
+def countdown_commands(plan: list[tuple[float, list[float], int]]) -> list[dict[str, Any]]:
+    """APL commands that turn to each step as it is spoken and count each hold down.
+
+    One Parallel holds every timed piece, each delayed from the start, so the schedule does not
+    depend on how long the page turns or the animations take.
+    """
+    if not plan:
+        return []
+    timed: list[dict[str, Any]] = []
+    for position, (start, holds, seconds) in enumerate(plan):
+        if position:
+            timed.append({"type": "SetPage", "componentId": "steps", "position": "absolute",
+                          "value": position, "delay": int(start * 1000)})
+        for hold_start in holds:
+            timed.append({
+                "type": "Sequential", "delay": int(hold_start * 1000),
+                "commands": [
+                    {"type": "Parallel", "commands": [
+                        {"type": "AnimateItem", "componentId": "bar", "duration": seconds * 1000,
+                         "value": [{"property": "transform", "from": [{"scaleX": 1}],
+                                    "to": [{"scaleX": 0}]}]},
+                        {"type": "Sequential", "data": list(range(seconds, 0, -1)), "commands": [
+                            {"type": "SetValue", "componentId": "countdown", "property": "text",
+                             "value": "${data}"},
+                            {"type": "Idle", "delay": 1000},
+                        ]},
+                    ]},
+                    {"type": "SetValue", "componentId": "countdown", "property": "text",
+                     "value": ""},
+                ],
+            })
+    return [{"type": "Parallel", "commands": timed}]
