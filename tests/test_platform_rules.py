@@ -1,0 +1,289 @@
+"""Every response the conversation can reach passes Alexa's platform rules: a systematic sweep.
+
+Breadth-first search over the conversation through the real skill (request envelopes in,
+response envelopes out): from launches at several times of day, from one-shot starts of each
+routine and from "resume at step k" of every step, apply every intent of the interaction model,
+with representative slot values (empty and hostile ones too) and a request for an intent the
+model does not have, under both counting preferences and both voices, and at the shortest and
+longest holds. States are deduplicated by the coach's session state minus bookkeeping (turn
+counter, cached last speech, stored digest, timestamps). Every distinct response is then checked
+in one batch: ssml-check-core for the amazon platform plus our rules (8000 characters, breaks of at
+most 10 s, escaping, an open session ends with a question and has a reprompt, a closing one sets
+shouldEndSession true, silence for SessionEndedRequest).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+
+from skill import app, routine
+from tests.conversation import Conversation, language_model
+from tests.support import ssml
+
+SOFT = '<prosody rate="90%" volume="soft">'
+HOSTILE = '& < " > \' ]]> <break time="30s"/>'
+QUERIES = [
+    "is my back worse in the morning",  # "why {query}"
+    "is muscle guarding",
+    "is the capital of france",  # nothing in the article
+    "i have numbness in my groin",  # an urgent red flag: ends the session
+    "",
+    HOSTILE,
+]
+#: Slot values per slot type, besides each custom type's own values and synonyms.
+EXTRA_VALUES = {"AMAZON.SearchQuery": QUERIES, "AMAZON.TIME": ["22:00", "EV", "25:99", "", HOSTILE]}
+TIMES = ["07:00", "14:30", "22:30", "02:00"]
+#: (counting, soft voice, hold scale, depth) for the people the sweep plays. The first is
+#: explored two turns deep from every root; the others, whose preferences change how steps are
+#: spoken rather than where the conversation can go, one turn deep.
+PEOPLE = [
+    ("auto", False, 1.0, 2),
+    ("every_second", False, 1.0, 1),
+    ("sparse", False, 1.0, 1),
+    ("every_second", True, 1.0, 1),
+    ("sparse", True, 1.0, 1),
+    ("auto", False, 1.6, 1),
+    ("auto", True, 0.6, 1),
+]
+MAX_STATES = 1500  # a safety net: the depths above expand about 600
+BOOKKEEPING = ("turn", "stored", "tz", "last")
+
+
+class ProfileOnly(AbstractPersistenceAdapter):
+    """A store that hands every person the same saved profile and forgets what it is given."""
+
+    def __init__(self, profile: dict[str, Any]) -> None:
+        self.profile = profile
+
+    def get_attributes(self, request_envelope: Any) -> dict[str, Any]:
+        return {"profile": copy.deepcopy(self.profile)}
+
+    def save_attributes(self, request_envelope: Any, attributes: dict[str, Any]) -> None:
+        pass
+
+    def delete_attributes(self, request_envelope: Any) -> None:
+        pass
+
+
+def events() -> list[dict[str, Any]]:
+    """Every intent in the model with each representative slot value, plus the unexpected."""
+    lm = language_model("en-US")
+    types = {t["name"]: t for t in lm["types"]}
+    found: list[dict[str, Any]] = []
+    for intent in lm["intents"]:
+        slots = intent.get("slots", [])
+        if not slots:
+            found.append({"name": intent["name"], "slots": {}})
+            continue
+        for slot in slots:  # the skill's intents have one slot each
+            values: list[str | None] = [None, "", HOSTILE]
+            if slot["type"] in types:
+                for value in types[slot["type"]]["values"]:
+                    values += [value["name"]["value"], *value["name"].get("synonyms", [])[:1]]
+            values += EXTRA_VALUES.get(slot["type"], [])
+            for value in dict.fromkeys(values):
+                slot_values = {} if value is None else {slot["name"]: value}
+                found.append({"name": intent["name"], "slots": slot_values})
+    found.append({"name": "SomethingNewFromAmazonIntent", "slots": {}})
+    found.append({"name": "AMAZON.SelectIntent", "slots": {"ListPosition": "2"}})
+    return found
+
+
+def core(event: dict[str, Any]) -> bool:
+    """The events tried deeper than the roots: every intent, one value per slot or none."""
+    lm = language_model("en-US")
+    slot_types = {s["name"]: s["type"] for i in lm["intents"] for s in i.get("slots", [])}
+    types = {t["name"]: t for t in lm["types"]}
+    for name, value in event["slots"].items():
+        kind = slot_types.get(name)
+        if kind in types and value != types[kind]["values"][0]["name"]["value"]:
+            return False
+        if kind == "AMAZON.SearchQuery" and value not in (QUERIES[0], QUERIES[2]):
+            return False
+        if kind == "AMAZON.TIME" and value != "22:00":
+            return False
+    return True
+
+
+def state_key(state: dict[str, Any]) -> str:
+    """The coach's session state minus bookkeeping, as a comparable string."""
+    kept = {k: v for k, v in state.items() if k not in BOOKKEEPING}
+    profile = dict(kept.get("profile") or {})
+    unfinished = profile.get("unfinished")
+    if isinstance(unfinished, dict):
+        profile["unfinished"] = [unfinished.get("routine"), unfinished.get("step")]
+    profile["history"] = sum(len(v) for v in (profile.get("history") or {}).values())
+    kept["profile"] = profile
+    last = state.get("last")
+    if isinstance(last, dict):  # what "repeat" would do, not the cached words
+        kept["last"] = [last.get("step"), last.get("easier"), bool(last.get("speech"))]
+    return json.dumps(kept, sort_keys=True)
+
+
+@dataclass
+class Sweep:
+    responses: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    states: set[str] = field(default_factory=set)
+    requests: int = 0
+    expanded: int = 0
+    rendered: Counter = field(default_factory=Counter)  # (routine, step, counting, soft)
+    intents: Counter = field(default_factory=Counter)
+
+    def record(self, request_type: str, envelope: dict[str, Any], state_before: dict) -> None:
+        response = envelope.get("response") or {}
+        key = json.dumps([request_type, response], sort_keys=True)
+        self.responses.setdefault(key, (request_type, envelope))
+        prefs = ((state_before.get("profile") or {}).get("prefs") or {})
+        text = ssml.spoken_text((response.get("outputSpeech") or {}).get("ssml", ""))
+        after = envelope.get("sessionAttributes") or {}
+        soft = SOFT in (response.get("outputSpeech") or {}).get("ssml", "")
+        for rid in routine.ids():
+            if rid in (after.get("routine"), state_before.get("routine")):
+                total = len(routine.get(rid).steps)
+                for n in range(1, total + 1):
+                    if f"Step {n} of {total}:" in text:
+                        self.rendered[(rid, n - 1, prefs.get("counting"), soft)] += 1
+
+
+def sweep() -> Sweep:
+    result = Sweep()
+    all_events = events()
+    deeper = [e for e in all_events if core(e)]
+    queue: deque[tuple[Conversation, Any, dict[str, Any], int, int]] = deque()
+    day = datetime(2024, 3, 5).date()
+
+    def turn(chat: Conversation, skill: Any, request: dict[str, Any],
+             state: dict[str, Any], new: bool) -> dict[str, Any]:
+        chat.attributes, chat.new = copy.deepcopy(state), new
+        chat.session_id = "amzn1.echo-api.session.sweep"
+        envelope = chat.envelope(request)
+        answer = app.invoke(skill, envelope)
+        json.dumps(answer)
+        result.requests += 1
+        result.record(request["type"], answer, state)
+        return answer
+
+    def enqueue(chat: Conversation, skill: Any, answer: dict[str, Any], depth: int,
+                limit: int) -> None:
+        response = answer.get("response") or {}
+        if response.get("shouldEndSession") is not False:
+            return  # the session is over: nothing more to say in it
+        state = answer.get("sessionAttributes") or {}
+        key = f"{chat.now.time()}|{state_key(state)}"
+        if key not in result.states:
+            result.states.add(key)
+            queue.append((chat, skill, state, depth, limit))
+
+    for counting, soft, scale, limit in PEOPLE:
+        base = {"version": 1, "disclaimer_heard": True,
+                "prefs": {"counting": counting, "soft_voice": soft, "hold_scale": scale,
+                          "length": "full"}}
+        roots: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for at in TIMES:
+            first_use = dict(base, disclaimer_heard=at == "07:00")
+            roots.append((at, first_use, {"type": "LaunchRequest"}))
+        for rid in routine.ids():
+            start = {"type": "IntentRequest", "intent": {"name": "StartRoutineIntent",
+                                                        "slots": {"routine": rid}}}
+            roots.append(("07:00", base, start))
+            for step in range(1, len(routine.get(rid).steps)):
+                saved = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=10)
+                unfinished = {"routine": rid, "step": step, "saved_at": saved.isoformat()}
+                roots.append(("07:00", dict(base, unfinished=unfinished),
+                              {"type": "LaunchRequest"}))
+        for at, profile, request in roots:
+            skill = app.build_skill(ProfileOnly(profile))
+            chat = Conversation(at=at, on=day, seconds_per_turn=0)
+            if request["type"] == "IntentRequest":
+                intent = request["intent"]
+                request = chat_intent(chat, intent["name"], intent["slots"])
+            answer = turn(chat, skill, request, {}, new=True)
+            enqueue(chat, skill, answer, 0, limit)
+            if profile.get("unfinished"):  # "yes" resumes at that step
+                state = answer["sessionAttributes"]
+                yes = turn(chat, skill, chat_intent(chat, "AMAZON.YesIntent", {}), state, False)
+                enqueue(chat, skill, yes, 0, limit)
+
+    while queue and result.expanded < MAX_STATES:
+        chat, skill, state, depth, limit = queue.popleft()
+        result.expanded += 1
+        turn(chat, skill, {"type": "SessionEndedRequest", "reason": "EXCEEDED_MAX_REPROMPTS"},
+             state, False)
+        for event in all_events if depth == 0 else deeper:
+            result.intents[event["name"]] += 1
+            answer = turn(chat, skill, chat_intent(chat, event["name"], event["slots"]),
+                          state, False)
+            if depth + 1 < limit:
+                enqueue(chat, skill, answer, depth + 1, limit)
+    return result
+
+
+def chat_intent(chat: Conversation, name: str, slots: dict[str, str]) -> dict[str, Any]:
+    from tests.conversation import slot_json
+
+    return {"type": "IntentRequest", "dialogState": "COMPLETED",
+            "intent": {"name": name, "confirmationStatus": "NONE",
+                       "slots": slot_json(chat.locale, name, slots)}}
+
+
+def test_every_reachable_response_passes_the_platform_rules(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SKILL_ID", raising=False)
+    started = time.perf_counter()
+    found = sweep()
+    explored = time.perf_counter() - started
+
+    # One batch for the validator: every distinct speech and reprompt in one node round trip.
+    texts: set[str] = set()
+    for _, envelope in found.responses.values():
+        response = envelope.get("response") or {}
+        for speech in (response.get("outputSpeech"), (response.get("reprompt") or {})
+                       .get("outputSpeech")):
+            if isinstance(speech, dict) and isinstance(speech.get("ssml"), str):
+                texts.add(speech["ssml"])
+    ordered = sorted(texts)
+    checked = dict(zip(ordered, ssml.platform_errors_many(ordered), strict=True))
+    monkeypatch.setattr(ssml, "platform_errors_many",
+                        lambda items, locale="en-US": [list(checked[i]) for i in items])
+
+    problems: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    for request_type, envelope in found.responses.values():
+        for error in ssml.response_errors(envelope, request_type=request_type):
+            rule = error.split("]")[0] + "]"
+            problems[rule] += 1
+            examples.setdefault(rule, f"{error}\n    in {json.dumps(envelope)[:600]}")
+    total = time.perf_counter() - started
+    with capsys.disabled():
+        print(f"\nplatform sweep: {found.requests} requests, {found.expanded} states expanded"
+              f" ({len(found.states)} distinct), {len(found.responses)} distinct responses,"
+              f" {len(texts)} distinct SSML texts; explore {explored:.1f} s, total {total:.1f} s")
+    assert not problems, "\n".join(
+        f"{count} responses break {rule}, e.g. {examples[rule]}" for rule, count in
+        problems.most_common())
+
+    # Not vacuous: hundreds of distinct responses, every intent tried, every step of every
+    # routine spoken in both counting styles and both voices.
+    assert len(found.responses) >= 500, len(found.responses)
+    model_intents = {i["name"] for i in language_model("en-US")["intents"]}
+    assert model_intents <= set(found.intents), model_intents - set(found.intents)
+    missing = [
+        (rid, step, counting, soft)
+        for rid in routine.ids()
+        for step in range(len(routine.get(rid).steps))
+        for counting in ("every_second", "sparse")
+        for soft in ((True,) if routine.get(rid).soft else (False, True))
+        if not found.rendered[(rid, step, counting, soft)]
+    ]
+    assert not missing, f"steps never spoken in the sweep: {missing}"
+    assert total < 60, f"the sweep took {total:.0f} s: lower MAX_STATES"
