@@ -190,7 +190,8 @@ class SQLiteStore(AbstractPersistenceAdapter):
 def _from_dynamo(value: Any) -> Any:
     """DynamoDB hands numbers back as Decimal; give the int/float that SQLite would give.
 
-    A float with an integral value (2.0) comes back as int 2: equal, and the same in JSON.
+    DynamoDB trims trailing zeros ("1.0" is stored as "1"), so a float with a whole value comes
+    back as an int: equal (1 == 1.0), but not the same JSON text. Compare records with ==.
     """
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)

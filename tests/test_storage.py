@@ -4,8 +4,8 @@
 * dynamodb: the stock ask-sdk DynamoDB adapter as `adapter_from_env` builds it, against dynalite
   (a real DynamoDB-API server) on 127.0.0.1.
 
-An outage is real in both: another process's exclusive lock on the SQLite file, dynalite stopped
-(connections refused and cut) for DynamoDB. A store that is down must fail fast, as
+An outage is real in both: an exclusive lock on the SQLite file held by another connection,
+dynalite stopped (connections refused and cut) for DynamoDB. A store that is down must fail fast, as
 `StorageUnavailable`, so the skill still answers within Lambda's 3 s.
 """
 
@@ -189,6 +189,15 @@ def test_numbers_come_back_as_the_same_python_types(backend: Backend) -> None:
     loaded = backend.load(ALICE)
     assert {k: type(v) for k, v in loaded.items()} == {
         "int": int, "float": float, "zero": int, "negative": int, "big": int}
+
+
+def test_a_whole_float_comes_back_equal_but_may_be_an_int(backend: Backend) -> None:
+    """DynamoDB trims a number's trailing zeros ("1.0" is stored as "1"), so its type is lost;
+    the value is not. Compare loaded records with ==, not by their JSON text."""
+    backend.save(ALICE, {"hold_scale": 1.0})
+    loaded = backend.load(ALICE)
+    assert loaded == {"hold_scale": 1.0}
+    assert type(loaded["hold_scale"]) is (int if backend.name == "dynamodb" else float)
 
 
 def test_delete_forgets_only_that_person(backend: Backend) -> None:
