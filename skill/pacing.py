@@ -15,6 +15,9 @@ from skill.speech import escape, pause, words_seconds
 #: Holds up to this long are counted every second unless the person asked otherwise.
 EVERY_SECOND_MAX = 10
 STYLES = ("auto", "every_second", "sparse")
+#: "fourteen, breathe" must fit its one-second slot with room to spare: the comma is a pause the
+#: word estimate does not count, and at the soft voice's 90% a tighter fit ran a 20 s hold to 22 s.
+BREATH_CUE_MAX_SECONDS = 0.8
 
 
 @dataclass(frozen=True)
@@ -56,19 +59,19 @@ def timeline(
         raise ValueError("a hold lasts at least one second")
     if seconds > len(words.numbers):
         raise ValueError(f"holds are counted up to {len(words.numbers)} seconds")
-    if style == "every_second":
+    if style == "every_second" or seconds <= 5:  # sparse needs more than its last-five countdown
         cues = {t: words.numbers[t] for t in range(seconds)}
         if seconds > EVERY_SECOND_MAX:
             for t in range(3, seconds - 5, 5):
                 cued = f"{cues[t]}, {words.breathe}"
-                if words_seconds(cued, rate) < 0.95:
+                if words_seconds(cued, rate) < BREATH_CUE_MAX_SECONDS:
                     cues[t] = cued
         return sorted(cues.items())
     cues = {}
     countdown_from = seconds - 5
     for t in range(5, countdown_from, 5):
         cues[t] = words.elapsed.format(number=words.numbers[t - 1])
-    halfway = round(seconds / 2)
+    halfway = min(round(seconds / 2), countdown_from - 1)  # 11 s: at 5, not lost at 6
     if 3 <= halfway < countdown_from:
         cues.pop(halfway - 1, None)
         cues.pop(halfway + 1, None)
