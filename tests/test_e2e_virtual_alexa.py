@@ -1,0 +1,159 @@
+"""End to end: the real web service on 127.0.0.1, driven by virtual-alexa with the real model.
+
+`python -m skill serve` runs with SKILL_DEV=1 (signature checks off, loopback only) on a free
+port with its own SQLite file; virtual-alexa resolves each utterance with
+interaction_model/interactionModels/custom/en-US.json, exactly as written, and carries the
+session attributes between turns. virtual-alexa stamps requests with the real clock, so the
+server is given a time zone (SKILL_TIME_ZONE, used when the Settings API is unavailable) in which
+it is now eight in the morning: the launch then always offers the morning routine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skill import content
+from tests.support import REPO_ROOT
+from tests.support.ssml import response_errors, spoken_text
+from tests.support.virtual_alexa import VirtualAlexa
+
+MODEL = REPO_ROOT / "interaction_model" / "interactionModels" / "custom" / "en-US.json"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def zone_where_it_is_eight_am(now: datetime) -> str:
+    offset = (8 - now.astimezone(UTC).hour) % 24
+    if offset > 14:
+        offset -= 24
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # Etc/GMT-3 is UTC+3
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("SKILL_TABLE", "SKILL_ID")}
+    env.update(SKILL_DEV="1", PORT=str(port),
+               SKILL_DB=str(tmp_path_factory.mktemp("e2e") / "skill.db"),
+               SKILL_TIME_ZONE=zone_where_it_is_eight_am(datetime.now(UTC)))
+    log = tmp_path_factory.mktemp("e2e-log") / "server.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "skill", "serve"], cwd=REPO_ROOT,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dev server did not start:\n{Path(log).read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    assert "SIGNATURE AND TIMESTAMP CHECKS OFF" in Path(log).read_text(), "dev mode must say so"
+
+
+class Turn:
+    def __init__(self, response: dict[str, Any], request: dict[str, Any] | None) -> None:
+        self.response = response
+        self.request = request or {}
+        self.body = response.get("response") or {}
+        self.text = spoken_text((self.body.get("outputSpeech") or {}).get("ssml", ""))
+
+    @property
+    def intent(self) -> str | None:
+        return (self.request.get("request", {}).get("intent") or {}).get("name")
+
+
+def said(alexa: VirtualAlexa, utterance: str | None, checked: list[Turn]) -> Turn:
+    response = alexa.launch() if utterance is None else alexa.utter(utterance)
+    turn = Turn(response, alexa.last_request)
+    kind = turn.request.get("request", {}).get("type")
+    errors = response_errors(response, request_type=kind)
+    assert not errors, f"{utterance!r}: {errors}"
+    checked.append(turn)
+    return turn
+
+
+def variants(key: str) -> list[str]:
+    lines = content.prompts("en-US").raw(key)
+    return [lines] if isinstance(lines, str) else list(lines)
+
+
+def test_a_morning_in_bed_through_the_running_app(server: str) -> None:
+    checked: list[Turn] = []
+    with VirtualAlexa(MODEL, server) as alexa:
+        opening = said(alexa, None, checked)
+        assert any(g in opening.text for g in variants("greeting.morning")), opening.text
+        assert any(o in opening.text for o in variants("offer.morning")), opening.text
+        assert "not a doctor" in opening.text  # a first use
+        assert opening.body["shouldEndSession"] is False
+
+        first = said(alexa, "yes", checked)
+        assert first.intent == "AMAZON.YesIntent"
+        assert "Step 1 of 7" in first.text and first.body["shouldEndSession"] is False
+        session = alexa.session()
+        assert session["active"] and session["attributes"]["routine"] == "morning"
+        assert session["attributes"]["step"] == 0
+
+        for number in (2, 3):
+            step = said(alexa, "next", checked)
+            assert step.intent == "AMAZON.NextIntent"
+            assert f"Step {number} of 7" in step.text
+        assert alexa.session()["attributes"]["step"] == 2
+
+        answer = said(alexa, "why is my back worse in the morning", checked)
+        assert answer.intent == "QuestionIntent"
+        query = answer.request["request"]["intent"]["slots"]["query"]["value"]
+        assert query == "is my back worse in the morning"
+        assert not any(u in answer.text for u in variants("answer.unknown")), answer.text
+        assert "Step" not in answer.text and len(answer.text) > 80, answer.text
+        assert any(a in answer.text for a in variants("answer.after_in_routine"))
+        assert alexa.session()["attributes"]["step"] == 2, "a question keeps the place"
+
+        hurt = said(alexa, "that hurts", checked)
+        assert hurt.intent == "HurtIntent"
+        assert "Stop that movement" in hurt.text and "easier version" in hurt.text
+        assert alexa.session()["attributes"]["expect"] == "hurt"
+
+        skipped = said(alexa, "skip", checked)
+        assert skipped.intent == "SkipIntent"
+        assert "Skipping that one" in skipped.text and "Step 4 of 7" in skipped.text
+        assert alexa.session()["attributes"]["step"] == 3
+
+        goodbye = said(alexa, "stop", checked)
+        assert goodbye.intent == "AMAZON.StopIntent"
+        assert goodbye.body["shouldEndSession"] is True and "Goodbye" in goodbye.text
+        assert not alexa.session()["active"]
+
+        # The next session remembers the person: no disclaimer, and the unfinished routine.
+        again = said(alexa, None, checked)
+        assert "not a doctor" not in again.text
+        assert "step 4" in again.text.lower(), again.text
+    assert len(checked) == 9
