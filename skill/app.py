@@ -26,6 +26,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
 
 from skill import handlers
+from skill.profile import Profile
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,10 @@ class LoadProfile(AbstractRequestInterceptor):
             log.warning("profile store unavailable: %s", type(error).__name__)
             state[PROFILE], state[STORED] = {}, None
             return
-        state[PROFILE] = loaded.get(PROFILE, {}) if isinstance(loaded, dict) else {}
+        raw = loaded.get(PROFILE, {}) if isinstance(loaded, dict) else {}
+        # Normalised through the schema: DynamoDB hands 1.0 back as 1, and an unchanged profile
+        # must digest the same when the session ends, or every session would write.
+        state[PROFILE] = Profile.from_dict(raw).to_dict()
         state[STORED] = digest(state[PROFILE])
 
 
