@@ -231,7 +231,7 @@ class _Coach:
     def estimate_minutes(self, chosen: routine.Routine) -> float:
         total = 0.0
         for i in range(len(chosen.steps)):
-            total += speech.estimate_seconds(self.render_step(chosen, i)[0])
+            total += speech.estimate_seconds(self.render_step(chosen, i)[0], self.rate())
         return total / 60
 
     def steps_from(self, index: int, lead: list[str], easier: bool = False) -> Reply:
@@ -241,13 +241,13 @@ class _Coach:
         self.replay = {"step": index, "easier": easier}
         parts = list(lead)
         screen_steps = []
-        spoken = speech.estimate_seconds(" ".join(parts))
+        spoken = speech.estimate_seconds(" ".join(parts), self.rate())
         while True:
             body, screen = self.render_step(chosen, index, easier)
             screen["offset"] = round(spoken, 1)
             parts.append(body)
             screen_steps.append(screen)
-            spoken += speech.estimate_seconds(body)
+            spoken += speech.estimate_seconds(body, self.rate())
             self.state["step"] = index
             easier = False
             last = index == len(chosen.steps) - 1
@@ -255,7 +255,7 @@ class _Coach:
                 break
             nxt, _ = self.render_step(chosen, index + 1)
             too_long = sum(len(p) for p in parts) + len(nxt) > SPEECH_BUDGET_CHARS
-            overdue = spoken + speech.estimate_seconds(nxt) > CONTINUOUS_MAX_SECONDS
+            overdue = spoken + speech.estimate_seconds(nxt, self.rate()) > CONTINUOUS_MAX_SECONDS
             if spoken >= CONTINUOUS_SECONDS or too_long or overdue:
                 break
             index += 1

@@ -135,8 +135,7 @@ def timeline(screen: dict[str, Any], locale: str) -> list[tuple[float, list[floa
 
     result: list[tuple[float, list[float], int]] = []
     first = screen["steps"][0]
-    # The coach estimates the lead-in at rate 100; words said softly take longer.
-    clock = float(first.get("offset", 0.0)) * 100 / rate
+    clock = float(first.get("offset", 0.0))
     for shown in screen["steps"]:
         index = shown.get("index")
         if not isinstance(index, int) or not 1 <= index <= len(chosen.steps):

@@ -75,13 +75,15 @@ def words_seconds(text: str, rate: int = 100) -> float:
     return raw * 100.0 / rate
 
 
-def estimate_seconds(ssml: str) -> float:
+def estimate_seconds(ssml: str, rate: int | None = None) -> float:
     """Estimated speaking time of an SSML fragment: words at the stated rate plus every break.
 
-    One prosody rate applies to the whole fragment (the skill never nests rates).
+    One prosody rate applies to the whole fragment (the skill never nests rates): ``rate``, or
+    the fragment's own prosody rate, or 100%.
     """
-    rate_match = _RATE.search(ssml)
-    rate = int(rate_match.group(1)) if rate_match else 100
+    if rate is None:
+        rate_match = _RATE.search(ssml)
+        rate = int(rate_match.group(1)) if rate_match else 100
     breaks = sum(int(v) / (1000 if unit == "ms" else 1) for v, unit in _BREAK.findall(ssml))
     text = _TAG.sub(" ", ssml)
     return breaks + words_seconds(text, rate)

@@ -17,6 +17,7 @@ time (``NoRegionError`` when no region is configured).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ask_sdk_model import RequestEnvelope
@@ -169,9 +172,15 @@ class SQLiteStore(AbstractPersistenceAdapter):
         if not rows:
             return {}
         try:
-            return json.loads(rows[0][0])
-        except ValueError as e:
-            raise StorageUnavailable(f"SQLite store {self.path}: unreadable record: {e}") from e
+            record = json.loads(rows[0][0])
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            # The store answered, but the record is garbage: start this person afresh (the
+            # session's save replaces it) rather than answer without memory forever.
+            log.warning("unreadable record in %s: reset", self.path)
+            return {}
+        return record
 
     def save_attributes(self, request_envelope: RequestEnvelope, attributes: Attributes) -> None:
         key = user_key(request_envelope)
@@ -216,10 +225,22 @@ class DynamoDbStore(AbstractPersistenceAdapter):
         self._retention = retention
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
+        # The stock adapter's read, minus its KeyError on an item without attributes: a record
+        # the table returns but nobody can read is reset, not treated as an outage.
+        adapter = self.adapter
         try:
-            return _from_dynamo(self.adapter.get_attributes(request_envelope))
-        except PersistenceException as e:
-            raise StorageUnavailable(str(e)) from e
+            key = {adapter.partition_key_name: adapter.partition_keygen(request_envelope)}
+            found = adapter.dynamodb.Table(adapter.table_name).get_item(
+                Key=key, ConsistentRead=True)
+        except Exception as e:
+            raise StorageUnavailable(
+                f"DynamoDB table {adapter.table_name}: {type(e).__name__}: {e}"
+            ) from e
+        record = found.get("Item", {}).get(adapter.attribute_name, {})
+        if not isinstance(record, dict):
+            log.warning("unreadable record in %s: reset", adapter.table_name)
+            return {}
+        return _from_dynamo(record)
 
     def save_attributes(self, request_envelope: RequestEnvelope, attributes: Attributes) -> None:
         # The stock save writes only {id, attributes}; this is that put with the TTL beside it.

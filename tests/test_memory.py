@@ -654,9 +654,6 @@ def test_an_unreadable_record_is_answered_without_memory(
     valid(chat.utter("stop")).ended()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gap: a record the store cannot decode raises StorageUnavailable, exactly like an outage, so"
-    " it is never overwritten: the person is answered without memory in every session, forever"))
 def test_an_unreadable_record_is_replaced_after_the_session(
     person: Callable[..., Conversation], store: Store
 ) -> None:
