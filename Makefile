@@ -71,9 +71,12 @@ package: $(PIP_STAMP)
 # every cold start compiles ask-sdk-model again (0.4 s here, several times that at 128 MB).
 LAMBDA_PYTHON ?= python3.13
 LAMBDA_RUNTIME_PROVIDED := boto3 botocore s3transfer jmespath
+# Tools for people and CI (console, linter, eval, preview) and the web service: never run in Lambda.
+LAMBDA_DEV_ONLY := skill/chat.py skill/validate.py skill/eval.py skill/preview.py skill/web.py skill/verify.py
 build-SkillFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR unset: use make package" >&2; exit 2; }
-	tar -cf - --exclude=__pycache__ --exclude='*.pyc' skill | tar -xf - -C "$(ARTIFACTS_DIR)"
+	tar -cf - --exclude=__pycache__ --exclude='*.pyc' $(foreach f,$(LAMBDA_DEV_ONLY),--exclude=$(f)) \
+		skill | tar -xf - -C "$(ARTIFACTS_DIR)"
 	cp lambda/lambda_function.py "$(ARTIFACTS_DIR)/"
 	$(LAMBDA_PYTHON) -m pip install -q --disable-pip-version-check --no-compile \
 		--only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.13 \
