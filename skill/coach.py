@@ -566,7 +566,8 @@ class _Coach:
             lead = [self.say("progress.none")]
         else:
             week = self.profile.completed_since(today - timedelta(days=6))
-            lead = [self.say("progress.summary", week=week, total=total)]
+            key = "progress.summary_one" if week == 1 else "progress.summary"
+            lead = [self.say(key, week=week, total=total)]
             streak = self.profile.day_streak(today)
             if streak > 1:
                 lead.append(self.say("progress.streak", count=streak))
@@ -679,4 +680,8 @@ def parse_time(value: str | None) -> str | None:
         return None
     if not (0 <= h < 24 and 0 <= m < 60):
         return None
+    if 1 <= h <= 11:
+        # "every night at ten" reaches us as 10:00: a nightly reminder means the evening.
+        # The confirmation says the time back, so a person who meant otherwise can say no.
+        h += 12
     return f"{h:02d}:{m:02d}"
