@@ -332,8 +332,7 @@ class _Coach:
         return None
 
     def on_NextIntent(self, event: Event) -> Reply:
-        if self.state.get("expect") in ("carry_on", "redo") and self.routine:
-            return self.steps_from(self.step_index + (self.state["expect"] == "redo"), [])
+        """Always the step after the current one; "yes" and "resume" are for the same step."""
         return self.require_routine() or self.steps_from(self.step_index + 1, [])
 
     def on_SkipIntent(self, event: Event) -> Reply:
@@ -571,6 +570,8 @@ class _Coach:
             streak = self.profile.day_streak(today)
             if streak > 1:
                 lead.append(self.say("progress.streak", count=streak))
+        if self.routine:
+            return self.set_pref(" ".join(lead))
         return self.offer(lead, self.offer_for_now())
 
     def set_pref(self, lead: str) -> Reply:
