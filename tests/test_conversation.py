@@ -310,6 +310,17 @@ def test_pause_then_resume_says_the_same_step_again(talk: Talk) -> None:
     # "yes" after a pause does the same.
     chat.utter("wait").says("Paused")
     chat.utter("yes").says("Step 2 of 7").at_step("morning", 1)
+    # "next" after a pause means the next step, as it does everywhere.
+    chat.utter("pause").says("Paused")
+    chat.utter("next").says("Step 3 of 7").at_step("morning", 2)
+
+
+def test_asking_how_am_i_doing_mid_routine_keeps_its_place(talk: Talk) -> None:
+    chat = talk(at="07:00")
+    chat.utter("ask bedside back coach to start my morning stretch")
+    chat.utter("next").at_step("morning", 1)
+    chat.utter("how am i doing").says("You haven't finished a routine").asks()
+    chat.utter("yes").says("Step 3 of 7").at_step("morning", 2)
 
 
 @pytest.mark.parametrize(("longer", "word"), [(True, "longer"), (False, "shorter")])
