@@ -288,6 +288,9 @@ class _Coach:
             parts.append(self.say("hurt.easier_intro"))
         parts += [esc(words["position"]), esc(words["easier" if easier else "movement"]),
                   esc(words["safety"])]
+        # When each hold begins, in estimated seconds from the start of the step: the screen
+        # counts each hold down from there.
+        hold_starts: list[float] = []
         sides = [self.say("routine.first_side"), self.say("routine.second_side")]
         for side in sides if step.sides else [""]:
             if side:
@@ -295,12 +298,14 @@ class _Coach:
             for rep in range(step.reps):
                 if rep:
                     parts.append(self.say("routine.rep_again"))
-                parts += [esc(words["hold"]), hold, esc(words["release"])]
+                parts.append(esc(words["hold"]))
+                hold_starts.append(round(speech.estimate_seconds(" ".join(parts), self.rate()), 2))
+                parts += [hold, esc(words["release"])]
                 if step.rest and rep < step.reps - 1:
                     parts.append(speech.pause(step.rest * 1000))
         screen = {"index": index + 1, "total": len(chosen.steps), "name": words["name"],
                   "instruction": words["easier" if easier else "movement"],
-                  "seconds": seconds, "holds": step.reps * (2 if step.sides else 1)}
+                  "seconds": seconds, "holds": len(hold_starts), "hold_starts": hold_starts}
         return " ".join(parts), screen
 
     def finish(self, chosen: routine.Routine, parts: list[str], screen: dict) -> Reply:

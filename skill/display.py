@@ -27,7 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skill import content, speech
+from skill import content
 
 if TYPE_CHECKING:
     from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 APL_INTERFACE = "Alexa.Presentation.APL"
 TOKEN = "coach"
 APL_DIR = Path(__file__).parent / "content" / "apl"
-SOFT_RATE = 90
 #: A pose drawn for every movement in routines.toml; anything else gets the resting figure.
 REST_POSE = "rest"
 
@@ -99,7 +98,7 @@ def render(screen: dict[str, Any], locale: str
             "pose": movement if movement in poses else REST_POSE,
         })
     data = {"title": str(screen.get("title", "")).capitalize(), "soft": soft, "steps": steps}
-    return "steps", data, countdown_commands(timeline(screen, locale))
+    return "steps", data, countdown_commands(timeline(screen))
 
 
 def _movement_id(routine_id: Any, index: Any) -> str | None:
@@ -111,60 +110,23 @@ def _movement_id(routine_id: Any, index: Any) -> str | None:
     return steps[index - 1].movement if 1 <= index <= len(steps) else None
 
 
-def timeline(screen: dict[str, Any], locale: str) -> list[tuple[float, list[float], int]]:
+def timeline(screen: dict[str, Any]) -> list[tuple[float, list[float], int]]:
     """For each step on the screen: (when it starts, when each of its holds starts, hold
     seconds), in seconds from the start of the speech. Empty if the screen cannot be timed.
 
-    Rebuilt from the same content and the same estimate as the coach's speech (see coach's
-    ``render_step``): intro, position, instruction, safety cue, then per side and per hold the
-    hold cue, the hold itself, the release cue, and the rest between holds. The first step
-    starts at the coach's ``offset``; each later one where this estimate says the one before
-    ends, so the words are timed at the rate they are spoken (slower for a soft voice).
+    The coach estimates these as it writes the speech (each step's ``offset`` and its
+    ``hold_starts`` within the step), so the screen follows the words actually spoken.
     """
-    from skill import routine
-
-    if screen.get("routine") not in routine.ids() or not screen.get("steps"):
-        return []
-    chosen = routine.get(screen["routine"])
-    rate = SOFT_RATE if screen.get("soft") else 100
-    prompts = content.prompts(locale)
-    moves = content.movements(locale)
-
-    def say(text: str) -> float:
-        return speech.words_seconds(speech.plain_text(text), rate)
-
     result: list[tuple[float, list[float], int]] = []
-    first = screen["steps"][0]
-    clock = float(first.get("offset", 0.0))
-    for shown in screen["steps"]:
-        index = shown.get("index")
-        if not isinstance(index, int) or not 1 <= index <= len(chosen.steps):
+    for shown in screen.get("steps") or []:
+        offset, starts = shown.get("offset"), shown.get("hold_starts")
+        seconds = shown.get("seconds")
+        if not isinstance(offset, int | float) or not isinstance(starts, list):
             return []
-        step = chosen.steps[index - 1]
-        moving = moves[step.movement]
-        seconds = int(shown.get("seconds", step.hold))
-        easier = shown.get("instruction") == moving["easier"]
-        start = clock
-        clock += say(prompts.say("routine.step_intro", n=index, total=len(chosen.steps),
-                                 name=moving["name"]))
-        if easier:
-            clock += say(prompts.say("hurt.easier_intro"))
-        clock += sum(say(moving[key]) for key in ("position", "safety"))
-        clock += say(shown.get("instruction") or moving["movement"])
-        holds: list[float] = []
-        sides = ["routine.first_side", "routine.second_side"] if step.sides else [None]
-        for side in sides:
-            if side:
-                clock += say(prompts.say(side))
-            for rep in range(step.reps):
-                if rep:
-                    clock += say(prompts.say("routine.rep_again"))
-                clock += say(moving["hold"])
-                holds.append(round(clock, 2))
-                clock += seconds + say(moving["release"])
-                if step.rest and rep < step.reps - 1:
-                    clock += step.rest
-        result.append((round(start, 2), holds, seconds))
+        if not isinstance(seconds, int) or seconds < 1:
+            return []
+        holds = [round(offset + start, 2) for start in starts if isinstance(start, int | float)]
+        result.append((round(float(offset), 2), holds, seconds))
     return result
 
 
