@@ -8,10 +8,10 @@ what is already saved.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
+import zlib
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -36,7 +36,9 @@ STORED = "stored"  # digest of the profile as loaded, or None when memory is una
 
 
 def digest(profile: Any) -> str:
-    return hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
+    """A fingerprint of the profile, to tell at the session's end whether it changed. CRC-32,
+    not SHA-256: this is change detection, not security, and hashlib costs the cold start 3 ms."""
+    return format(zlib.crc32(json.dumps(profile, sort_keys=True).encode()), "08x")
 
 
 class LoadProfile(AbstractRequestInterceptor):

@@ -7,9 +7,11 @@ response. What "yes" means at any moment is kept in ``state["expect"]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import cache
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from skill import content, pacing, routine, speech
 from skill.profile import Profile
@@ -23,16 +25,14 @@ SPEECH_BUDGET_CHARS = 7000
 SOFT_RATE = 90
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """What the person did: "Launch", an intent name, "SessionEnded" or "EffectResult"."""
 
     name: str
-    slots: dict[str, str] = field(default_factory=dict)
+    slots: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     locale: str
     now: datetime  # aware, in the device's time zone
     new_session: bool = False
@@ -40,23 +40,20 @@ class Context:
     reminders_permitted: bool = False
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(NamedTuple):
     title: str
     text: str
     ask_permissions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Effect:
+class Effect(NamedTuple):
     """Work the shell does with a device API; its outcome comes back as an EffectResult event."""
 
     kind: str  # "create_reminder" | "delete_reminder"
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     speech: str
     reprompt: str | None = None
     end_session: bool = False
@@ -66,6 +63,11 @@ class Reply:
 
 
 REMINDER_PERMISSION = "alexa::alerts:reminders:skill:readwrite"
+
+
+@cache
+def _count_words(locale: str) -> pacing.CountWords:
+    return pacing.CountWords.from_prompts(content.prompts(locale).table)
 
 
 def _answers() -> Any:
@@ -104,7 +106,7 @@ class _Coach:
         self.profile = Profile.from_dict(state.get("profile"))
         self.prompts = content.prompts(ctx.locale)
         self.seed = int(state.get("turn", 0)) if isinstance(state.get("turn"), int) else 0
-        self.words = pacing.CountWords.from_prompts(self.prompts.table)
+        self.words = _count_words(ctx.locale)
         #: how to say the last step again, set when this turn speaks steps
         self.replay: dict[str, Any] | None = None
 
@@ -291,18 +293,28 @@ class _Coach:
         # When each hold begins, in estimated seconds from the start of the step: the screen
         # counts each hold down from there.
         hold_starts: list[float] = []
+        rate = self.rate()
+        elapsed = speech.estimate_seconds(" ".join(parts), rate)
+        hold_seconds = speech.estimate_seconds(hold, rate)
+
+        def add(piece: str, seconds: float | None = None) -> None:
+            nonlocal elapsed
+            parts.append(piece)
+            elapsed += speech.estimate_seconds(piece, rate) if seconds is None else seconds
+
         sides = [self.say("routine.first_side"), self.say("routine.second_side")]
         for side in sides if step.sides else [""]:
             if side:
-                parts.append(side)
+                add(side)
             for rep in range(step.reps):
                 if rep:
-                    parts.append(self.say("routine.rep_again"))
-                parts.append(esc(words["hold"]))
-                hold_starts.append(round(speech.estimate_seconds(" ".join(parts), self.rate()), 2))
-                parts += [hold, esc(words["release"])]
+                    add(self.say("routine.rep_again"))
+                add(esc(words["hold"]))
+                hold_starts.append(round(elapsed, 2))
+                add(hold, hold_seconds)
+                add(esc(words["release"]))
                 if step.rest and rep < step.reps - 1:
-                    parts.append(speech.pause(step.rest * 1000))
+                    add(speech.pause(step.rest * 1000))
         screen = {"index": index + 1, "total": len(chosen.steps), "name": words["name"],
                   "instruction": words["easier" if easier else "movement"],
                   "seconds": seconds, "holds": len(hold_starts), "hold_starts": hold_starts}

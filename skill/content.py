@@ -8,11 +8,9 @@ TOML at run time would cost the Lambda cold start tens of milliseconds, JSON cos
 from __future__ import annotations
 
 import json
-import tomllib
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from skill.speech import escape
 
@@ -33,6 +31,8 @@ def language(locale: str | None) -> str:
 
 def compile_sources(content_dir: Path = CONTENT_DIR) -> dict[str, Any]:
     """Every TOML file under the content folder, parsed, keyed by its relative path."""
+    import tomllib  # only `make model` parses TOML; the skill reads the compiled JSON
+
     compiled = {}
     for path in sorted(content_dir.rglob("*.toml")):
         with open(path, "rb") as handle:
@@ -59,8 +59,7 @@ def load(relative: str) -> dict[str, Any]:
     return _bundle()[relative]
 
 
-@dataclass(frozen=True)
-class Prompts:
+class Prompts(NamedTuple):
     """Spoken lines for one language. Every line comes back escaped, ready for SSML."""
 
     table: dict[str, Any]

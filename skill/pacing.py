@@ -8,7 +8,8 @@ taken from the following breaks so that the hold as a whole keeps its length.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from skill.speech import escape, pause, words_seconds
 
@@ -20,8 +21,7 @@ STYLES = ("auto", "every_second", "sparse")
 BREATH_CUE_MAX_SECONDS = 0.8
 
 
-@dataclass(frozen=True)
-class CountWords:
+class CountWords(NamedTuple):
     """The words a hold is counted with, from the locale's prompts."""
 
     numbers: tuple[str, ...]
@@ -87,6 +87,7 @@ def timeline(
     return sorted(cues.items())
 
 
+@lru_cache(maxsize=512)
 def hold_ssml(seconds: int, style: str, words: CountWords, rate: int = 100) -> str:
     """The SSML of a hold lasting ``seconds`` when spoken at prosody ``rate`` percent."""
     cues = timeline(seconds, style, words, rate)

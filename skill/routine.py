@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from skill import content
 
@@ -13,8 +13,7 @@ MAX_SCALE = 1.6
 SCALE_STEP = 1.25
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     movement: str
     hold: int
     reps: int
@@ -28,8 +27,7 @@ class Step:
         return max(self.min_hold, min(self.max_hold, round(self.hold * scale)))
 
 
-@dataclass(frozen=True)
-class Routine:
+class Routine(NamedTuple):
     id: str
     kind: str
     soft: bool

@@ -8,6 +8,7 @@ on that estimate and checked against a real synthesiser (espeak-ng) in the tests
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: Alexa's longest single break; longer silences are chained breaks.
 MAX_BREAK_MS = 10_000
@@ -58,6 +59,7 @@ def speak(body: str) -> str:
     return f"<speak>{body}</speak>"
 
 
+@lru_cache(maxsize=4096)
 def syllables(word: str) -> int:
     word = word.lower().strip("'")
     if not word:
@@ -68,6 +70,7 @@ def syllables(word: str) -> int:
     return max(1, count)
 
 
+@lru_cache(maxsize=4096)
 def words_seconds(text: str, rate: int = 100) -> float:
     """Estimated time Alexa takes to say plain ``text`` at prosody ``rate`` percent."""
     words = _WORD.findall(text.replace("-", " "))
@@ -75,6 +78,7 @@ def words_seconds(text: str, rate: int = 100) -> float:
     return raw * 100.0 / rate
 
 
+@lru_cache(maxsize=1024)
 def estimate_seconds(ssml: str, rate: int | None = None) -> float:
     """Estimated speaking time of an SSML fragment: words at the stated rate plus every break.
 
