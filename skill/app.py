@@ -44,6 +44,9 @@ def digest(profile: Any) -> str:
 class LoadProfile(AbstractRequestInterceptor):
     """One read per session: at its first request, or when the session has no profile yet."""
 
+    def __init__(self, has_store: bool) -> None:
+        self.has_store = has_store
+
     def process(self, handler_input: HandlerInput) -> None:
         manager = handler_input.attributes_manager
         try:
@@ -53,7 +56,7 @@ class LoadProfile(AbstractRequestInterceptor):
         if PROFILE in state and STORED in state:
             return
         try:
-            loaded = manager.persistent_attributes if manager._persistence_adapter else {}
+            loaded = manager.persistent_attributes if self.has_store else {}
         except Exception as error:  # noqa: BLE001 - any store failure means "answer without memory"
             log.warning("profile store unavailable: %s", type(error).__name__)
             state[PROFILE], state[STORED] = {}, None
@@ -68,13 +71,16 @@ class LoadProfile(AbstractRequestInterceptor):
 class SaveProfile(AbstractResponseInterceptor):
     """One write per session: when it ends, if the profile changed and memory was available."""
 
+    def __init__(self, has_store: bool) -> None:
+        self.has_store = has_store
+
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
         manager = handler_input.attributes_manager
         request_type = handler_input.request_envelope.request.object_type
         ending = request_type == "SessionEndedRequest" or (
             response is not None and response.should_end_session is True
         )
-        if not ending or manager._persistence_adapter is None:
+        if not ending or not self.has_store:
             return
         try:
             state = manager.session_attributes
@@ -123,8 +129,8 @@ def build_skill(
     ):
         builder.add_request_handler(handler)
     builder.add_exception_handler(handlers.ApologyHandler())
-    builder.add_global_request_interceptor(LoadProfile())
-    builder.add_global_response_interceptor(SaveProfile())
+    builder.add_global_request_interceptor(LoadProfile(persistence is not None))
+    builder.add_global_response_interceptor(SaveProfile(persistence is not None))
     return builder.create()
 
 
