@@ -316,6 +316,7 @@ class _Coach:
                 if step.rest and rep < step.reps - 1:
                     add(speech.pause(step.rest * 1000))
         screen = {"index": index + 1, "total": len(chosen.steps), "name": words["name"],
+                  "movement": step.movement,
                   "instruction": words["easier" if easier else "movement"],
                   "seconds": seconds, "holds": len(hold_starts), "hold_starts": hold_starts}
         return " ".join(parts), screen
@@ -411,10 +412,7 @@ class _Coach:
         step = current.steps[self.step_index]
         old, new = step.hold_for(before), step.hold_for(self.profile.prefs.hold_scale)
         if old == new:
-            lead = [self.say("pace.at_longest" if longer else "pace.at_shortest")]
-            self.state["expect"] = self.state.get("expect") or "next"
-            return self.ask(lead + [self.say("routine.next_question")],
-                            [self.say("routine.next_reprompt")])
+            return self.carry_on([self.say("pace.at_longest" if longer else "pace.at_shortest")])
         self.state["expect"] = "redo"
         return self.ask(
             [self.say("pace.longer" if longer else "pace.shorter", seconds=new),
@@ -499,16 +497,12 @@ class _Coach:
 
     def on_HelpIntent(self, event: Event) -> Reply:
         if self.routine:
-            self.state["expect"] = self.state.get("expect") or "next"
-            return self.ask([self.say("help.in_routine"), self.say("help.in_routine_question")],
-                            [self.say("routine.next_reprompt")])
+            return self.carry_on([self.say("help.in_routine")], "help.in_routine_question")
         return self.menu([self.say("help.menu")])
 
     def on_FallbackIntent(self, event: Event) -> Reply:
         if self.routine:
-            self.state["expect"] = self.state.get("expect") or "next"
-            return self.ask([self.say("fallback.in_routine"), self.say("routine.next_question")],
-                            [self.say("routine.next_reprompt")])
+            return self.carry_on([self.say("fallback.in_routine")])
         return self.menu([self.say("fallback.menu")])
 
     # -- questions -----------------------------------------------------------------------
@@ -516,19 +510,16 @@ class _Coach:
     def answered(self, text: str, answer_id: str | None) -> Reply:
         self.state["answer"] = answer_id
         self.state["answered"] = True
+        screen = {"kind": "answer", "text": speech.plain_text(text)}
         if self.routine:
-            self.state["expect"] = self.state.get("expect") or "next"
-            return self.ask([text, self.say("answer.after_in_routine")],
-                            [self.say("routine.next_reprompt")],
-                            screen={"kind": "answer", "text": speech.plain_text(text)})
+            return self.carry_on([text], "answer.after_in_routine", screen=screen)
         self.state["expect"] = f"start:{self.offer_for_now()}"
         return self.ask([text, self.say("answer.after")], [self.say("answer.after_reprompt")],
-                        screen={"kind": "answer", "text": speech.plain_text(text)})
+                        screen=screen)
 
     def on_QuestionIntent(self, event: Event) -> Reply:
         question = (event.slots.get("query") or "").strip()
         if not question:
-            self.state["expect"] = self.state.get("expect")
             return self.ask([self.say("answer.empty")], [self.say("answer.after_reprompt")])
         flag = _safety().red_flag(question, self.ctx.locale)
         if flag and _safety().is_urgent(flag, self.ctx.locale):
@@ -591,12 +582,15 @@ class _Coach:
             return self.set_pref(" ".join(lead))
         return self.offer(lead, self.offer_for_now())
 
+    def carry_on(self, parts: list[str], question: str = "routine.next_question",
+                 **extra: Any) -> Reply:
+        """Something said mid-routine, then back to it: "yes" still means what it meant."""
+        self.state["expect"] = self.state.get("expect") or "next"
+        return self.ask(parts + [self.say(question)], [self.say("routine.next_reprompt")],
+                        **extra)
+
     def set_pref(self, lead: str) -> Reply:
-        if self.routine:
-            self.state["expect"] = self.state.get("expect") or "next"
-            return self.ask([lead, self.say("routine.next_question")],
-                            [self.say("routine.next_reprompt")])
-        return self.menu([lead])
+        return self.carry_on([lead]) if self.routine else self.menu([lead])
 
     def on_CountingStyleIntent(self, event: Event) -> Reply:
         style = event.slots.get("style")

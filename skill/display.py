@@ -86,7 +86,7 @@ def render(screen: dict[str, Any], locale: str
     poses = set(document("steps").get("graphics", {}))
     steps = []
     for step in screen.get("steps", []):
-        movement = _movement_id(screen.get("routine"), step.get("index"))
+        movement = step.get("movement")
         holds, seconds = int(step.get("holds", 1)), int(step.get("seconds", 0))
         hold_label = labels["hold_one" if holds == 1 else "hold_many"]
         steps.append({
@@ -99,15 +99,6 @@ def render(screen: dict[str, Any], locale: str
         })
     data = {"title": str(screen.get("title", "")).capitalize(), "soft": soft, "steps": steps}
     return "steps", data, countdown_commands(timeline(screen))
-
-
-def _movement_id(routine_id: Any, index: Any) -> str | None:
-    from skill import routine
-
-    if routine_id not in routine.ids() or not isinstance(index, int):
-        return None
-    steps = routine.get(routine_id).steps
-    return steps[index - 1].movement if 1 <= index <= len(steps) else None
 
 
 def timeline(screen: dict[str, Any]) -> list[tuple[float, list[float], int]]:
