@@ -26,31 +26,31 @@ $(APT_STAMP): scripts/apt-packages.sh | $(PIP_STAMP)
 
 setup: $(PIP_STAMP) $(NODE_STAMP) $(APT_STAMP)
 
-# The skill reads its content from a JSON bundle compiled from the TOML people edit.
-COMPILED := skill/content/compiled.json
-$(COMPILED): $(shell find skill/content -name '*.toml') | $(PIP_STAMP)
-	@$(PY) -m skill model 2>/dev/null
+# The skill reads its content from a JSON bundle compiled from the files people edit in content/.
+COMPILED := skill/bundle/core.json
+$(COMPILED): $(shell find content -type f) | $(PIP_STAMP)
+	@$(PY) -m tools model 2>/dev/null
 
 chat: $(PIP_STAMP) $(COMPILED)
-	@$(PY) -m skill chat $(ARGS)
+	@$(PY) -m tools chat $(ARGS)
 
 serve: $(PIP_STAMP) $(COMPILED)
-	@PORT=$(PORT) $(PY) -m skill serve
+	@PORT=$(PORT) $(PY) -m webservice
 
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m skill validate
+	$(PY) -m tools validate
 	$(PY) -m pytest
-	$(PY) -m skill eval
+	$(PY) -m tools eval
 
 eval: $(PIP_STAMP)
-	$(PY) -m skill eval
+	$(PY) -m tools eval
 
 validate: $(PIP_STAMP)
-	$(PY) -m skill validate
+	$(PY) -m tools validate
 
 model: $(PIP_STAMP)
-	$(PY) -m skill model
+	$(PY) -m tools model
 
 bench: setup
 	$(PY) -m bench
@@ -65,18 +65,16 @@ package: $(PIP_STAMP)
 	@bash scripts/package.sh
 
 # Run by `sam build` (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the function gets
-# the skill package, the entry point and the runtime dependencies built for the Lambda platform,
+# the skill package (core, Alexa shell and compiled bundle: the web service and tools live outside
+# it, so nothing needs excluding), the entry point and the runtime dependencies built for Lambda,
 # nothing else. boto3 and its own dependencies ship with the Lambda runtime, so they are removed.
 # Bytecode is compiled for python3.13 with hash checks off: /var/task is read-only, so without it
 # every cold start compiles ask-sdk-model again (0.4 s here, several times that at 128 MB).
 LAMBDA_PYTHON ?= python3.13
 LAMBDA_RUNTIME_PROVIDED := boto3 botocore s3transfer jmespath
-# Tools for people and CI (console, linter, eval, preview) and the web service: never run in Lambda.
-LAMBDA_DEV_ONLY := skill/chat.py skill/validate.py skill/eval.py skill/preview.py skill/web.py skill/verify.py
 build-SkillFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR unset: use make package" >&2; exit 2; }
-	tar -cf - --exclude=__pycache__ --exclude='*.pyc' $(foreach f,$(LAMBDA_DEV_ONLY),--exclude=$(f)) \
-		skill | tar -xf - -C "$(ARTIFACTS_DIR)"
+	tar -cf - --exclude=__pycache__ --exclude='*.pyc' skill | tar -xf - -C "$(ARTIFACTS_DIR)"
 	cp lambda/lambda_function.py "$(ARTIFACTS_DIR)/"
 	$(LAMBDA_PYTHON) -m pip install -q --disable-pip-version-check --no-compile \
 		--only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.13 \

@@ -101,7 +101,7 @@ def warm_latency(rounds: int = 400) -> dict[str, Any]:
         sys.path.insert(0, str(ROOT / "bench"))
         import hello_world
 
-        from skill.app import handler
+        from skill.alexa.app import handler
 
         attrs = handler(envelopes.launch(), None)["sessionAttributes"]
         in_routine = handler(envelopes.intent("AMAZON.YesIntent", attrs), None)
@@ -130,8 +130,9 @@ def warm_latency(rounds: int = 400) -> dict[str, Any]:
 
 
 def pacing_table() -> list[dict[str, Any]]:
-    from skill import preview, routine, speech
+    from skill.core import routine, speech
     from tests.support import espeak
+    from tools import preview
 
     rows, seen = [], set()
     for routine_id in routine.ids():

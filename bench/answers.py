@@ -13,9 +13,10 @@ import time
 import tomllib
 from itertools import cycle, islice
 
-from skill.answers import CONTENT_DIR, AnswerBook
-from skill.eval import DEFAULT_QUESTIONS
-from skill.safety import red_flag
+from skill.core.answers import AnswerBook
+from skill.core.safety import red_flag
+from tools.eval import DEFAULT_QUESTIONS
+from tools.model import CONTENT_DIR
 
 
 def _questions() -> list[str]:
@@ -36,7 +37,7 @@ def measure(n: int = 2000) -> dict[str, float | int]:
     # Cold: a fresh book (not the cached one) for each round, timing what the first match costs.
     loads, builds = [], []
     for _ in range(5):
-        book = AnswerBook(path)
+        book = AnswerBook.from_file(path)
         start = time.perf_counter()
         book.get("symptoms")  # parses the TOML, nothing more
         loaded = time.perf_counter()

@@ -1,6 +1,6 @@
 """A bounded loopback load test of the production web server (gunicorn), verification ON.
 
-The server is the real one (skill.web.create_app + run_gunicorn, the real skill, SQLite in a
+The server is the real one (webservice.app.create_app + run_gunicorn, the real skill, SQLite in a
 temporary directory) on a free 127.0.0.1 port. Verification stays on: Amazon cannot sign requests
 here, so the bench builds the test PKI from tests/support/pki.py, signs ONE fixed LaunchRequest
 whose timestamp is "now", and starts the server with a SignatureVerifier that trusts that root
@@ -127,10 +127,10 @@ def serve(port: int, root_pem: str, chain_pem: str, skill_factory: str) -> None:
 
     from cryptography import x509
 
-    from skill.verify import SignatureVerifier
-    from skill.web import create_app, run_gunicorn
+    from webservice.app import create_app, run_gunicorn
+    from webservice.verify import SignatureVerifier
 
-    logging.basicConfig(level=logging.INFO)  # as `python -m skill serve`: a line per request
+    logging.basicConfig(level=logging.INFO)  # as `python -m tools serve`: a line per request
     module, _, name = skill_factory.partition(":")
     skill = getattr(importlib.import_module(module), name)()
     chain = Path(chain_pem).read_bytes()
@@ -142,7 +142,8 @@ def serve(port: int, root_pem: str, chain_pem: str, skill_factory: str) -> None:
     run_gunicorn(app, host="127.0.0.1", port=port)
 
 
-def run(duration_s: float = 10, *, skill_factory: str = "skill.app:build_skill") -> dict[str, Any]:
+def run(duration_s: float = 10, *,
+        skill_factory: str = "skill.alexa.app:build_skill") -> dict[str, Any]:
     """Start the server, warm it up, run wrk at concurrency 16 for `duration_s`, stop it."""
     if not 1 <= duration_s <= MAX_DURATION_S:
         raise ValueError(f"duration_s must be within 1..{MAX_DURATION_S} (signature window)")

@@ -1,5 +1,5 @@
 """AWS Lambda entry point: `lambda_function.handler`."""
 
-from skill.app import handler
+from skill.alexa.app import handler
 
 __all__ = ["handler"]

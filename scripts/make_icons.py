@@ -5,7 +5,7 @@ Pure Python (zlib only, no imaging library), so it runs anywhere the project doe
 
     .venv/bin/python scripts/make_icons.py
 
-Amazon wants PNGs of 108x108 (small) and 512x512 (large); `python -m skill validate` checks both.
+Amazon wants PNGs of 108x108 (small) and 512x512 (large); `python -m tools validate` checks both.
 Shapes are drawn with a one-pixel soft edge from their signed distance, so they are smooth
 without supersampling.
 """

@@ -15,13 +15,14 @@ from tests.conversation import Conversation
 def skill_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The skill as Lambda builds it from the environment, storing profiles in a fresh SQLite
     file; no DynamoDB table, no skill ID check, no time zone override."""
-    import skill.app
+    import skill.alexa.app
 
     path = tmp_path / "skill.db"
     monkeypatch.setenv("SKILL_DB", str(path))
     for name in ("SKILL_TABLE", "SKILL_ID", "SKILL_TIME_ZONE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(skill.app, "_skill", None)  # rebuilt from this environment on first use
+    # rebuilt from this environment on first use
+    monkeypatch.setattr(skill.alexa.app, "_skill", None)
     return path
 
 

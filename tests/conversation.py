@@ -6,7 +6,7 @@
     talk.utter("stop").ended()
 
 Each turn is a real request envelope (LaunchRequest, IntentRequest with slots and entity
-resolutions, SessionEndedRequest) sent through ``skill.app.handler``, the Lambda entry point.
+resolutions, SessionEndedRequest) sent through ``skill.alexa.app.handler``, the Lambda entry point.
 Utterances are resolved with the skill's own interaction model (exact match on the samples, plus
 the phrasings Alexa's built-in intents know); anything else is AMAZON.FallbackIntent, as on a
 device. "open <name>" is a launch and "ask <name> to ..." a one-shot: both start a new session.
@@ -319,7 +319,7 @@ class Conversation:
         """Send a whole envelope (possibly a broken one) and carry the session on."""
         handler = self._handler
         if handler is None:
-            from skill.app import handler
+            from skill.alexa.app import handler
         answer = handler(envelope, None)
         json.dumps(answer)  # what Lambda would do: a response must serialise
         turn = Turn(envelope, answer)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from skill.answers import CONTENT_DIR, Answer, AnswerBook, log_unanswered, stem, words
-from skill.eval import ARTICLE_CANDIDATES
+from skill.core.answers import Answer, AnswerBook, log_unanswered, stem, words
+from tools.eval import ARTICLE_CANDIDATES
+from tools.model import CONTENT_DIR
 
 KNOWLEDGE = CONTENT_DIR / "en" / "knowledge.toml"
 MOVEMENTS = [
@@ -153,7 +154,7 @@ def test_a_language_without_content_falls_back_to_english() -> None:
 
 def test_nothing_is_read_until_first_use(tmp_path: Path) -> None:
     path = tmp_path / "knowledge.toml"
-    book = AnswerBook(path)  # the file does not exist yet, and that is fine
+    book = AnswerBook.from_file(path)  # the file does not exist yet, and that is fine
     path.write_text(KNOWLEDGE.read_text(encoding="utf-8"), encoding="utf-8")
     answer = book.match("is my mattress the problem")
     assert answer is not None and answer.id == "mattress"
@@ -164,16 +165,16 @@ def test_importing_the_module_loads_nothing() -> None:
     import sys
 
     # No book is built at import: the Lambda cold start pays nothing for question answering.
-    code = "import skill.answers as a; assert not a.AnswerBook._cache; print('ok')"
+    code = "import skill.core.answers as a; assert not a.AnswerBook._cache; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
 
 
 def test_unanswered_questions_are_logged_as_text_only(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="skill.answers.unanswered"):
+    with caplog.at_level(logging.INFO, logger="skill.core.answers.unanswered"):
         log_unanswered("how do I\nmake   pancakes")
     [record] = caplog.records
-    assert record.name == "skill.answers.unanswered"
+    assert record.name == "skill.core.answers.unanswered"
     assert record.getMessage() == "how do I make pancakes"
 
 
@@ -184,7 +185,7 @@ def test_a_synonym_in_two_groups_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "knowledge.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match="two groups"):
-        AnswerBook(path).match("is it my mattress")
+        AnswerBook.from_file(path).match("is it my mattress")
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
@@ -192,7 +193,7 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "knowledge.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match="duplicate"):
-        AnswerBook(path).get("mattress")
+        AnswerBook.from_file(path).get("mattress")
 
 
 # -- text handling ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The Alexa app card at the end of a routine: what was done, and the streak where there is one.
 
-A whole routine is driven through skill.app.handler as Alexa would: launch, yes, then next until
-the session ends, each response's sessionAttributes fed into the next request.
+A whole routine is driven through skill.alexa.app.handler as Alexa would: launch, yes, then next
+until the session ends, each response's sessionAttributes fed into the next request.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
-from skill import content, routine, storage
+from skill.alexa import storage
+from skill.core import content, routine
 from tests.test_display import Session
 
 USER = "amzn1.ask.account.display-test"  # the user tests.test_display.Session sends
@@ -23,14 +24,14 @@ USER = "amzn1.ask.account.display-test"  # the user tests.test_display.Session s
 
 @pytest.fixture
 def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    import skill.app
+    import skill.alexa.app
 
     monkeypatch.setenv("SKILL_DB", str(tmp_path / "skill.db"))
     monkeypatch.setenv("SKILL_TIME_ZONE", "UTC")  # so "today" is the UTC date below
     for name in ("SKILL_TABLE", "SKILL_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(skill.app, "_skill", None)
-    return skill.app.handler
+    monkeypatch.setattr(skill.alexa.app, "_skill", None)
+    return skill.alexa.app.handler
 
 
 def whole_routine(handler: Any) -> tuple[str, list[dict[str, Any]]]:

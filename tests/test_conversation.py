@@ -1,7 +1,7 @@
 """The conversation through the Lambda handler, turn by turn, as a person in bed would have it.
 
-Every test talks through `skill.app.handler` with real request envelopes; session attributes go
-back and forth as Alexa carries them, and the profile is kept in a fresh SQLite file. Every
+Every test talks through `skill.alexa.app.handler` with real request envelopes; session attributes
+go back and forth as Alexa carries them, and the profile is kept in a fresh SQLite file. Every
 response of every test is also checked against the platform rules (see the `talk` fixture).
 """
 
@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from ask_sdk_core.exceptions import AskSdkException
 
-from skill import app, content, pacing, routine
-from skill.speech import estimate_seconds
+from skill.alexa import app
+from skill.core import content, pacing, routine
+from skill.core.speech import estimate_seconds
 from tests.conversation import SKILL_ID, Conversation, Turn
 from tests.support.alexa_api import AlexaApi
 from tests.support.ssml import response_errors

@@ -1,5 +1,6 @@
 """Echo Show screens: an APL document with each step, its countdown and progress where the device
-has APL, nothing where it does not. Requests go through skill.app.handler as Alexa sends them."""
+has APL, nothing where it does not. Requests go through skill.alexa.app.handler as Alexa sends
+them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from skill import coach, display, speech
+from skill.alexa import display
+from skill.core import coach, speech
 
 APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
 COMPONENTS = {"Container", "Frame", "Image", "Pager", "ScrollView", "Sequence", "GridSequence",
@@ -24,14 +26,14 @@ MAX_RESPONSE_BYTES = 120 * 1024
 
 @pytest.fixture
 def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    import skill.app
+    import skill.alexa.app
 
     monkeypatch.setenv("SKILL_DB", str(tmp_path / "skill.db"))
     monkeypatch.setenv("SKILL_TIME_ZONE", "UTC")
     for name in ("SKILL_TABLE", "SKILL_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(skill.app, "_skill", None)
-    return skill.app.handler
+    monkeypatch.setattr(skill.alexa.app, "_skill", None)
+    return skill.alexa.app.handler
 
 
 class Session:

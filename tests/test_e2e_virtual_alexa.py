@@ -1,6 +1,6 @@
 """End to end: the real web service on 127.0.0.1, driven by virtual-alexa with the real model.
 
-`python -m skill serve` runs with SKILL_DEV=1 (signature checks off, loopback only) on a free
+`python -m tools serve` runs with SKILL_DEV=1 (signature checks off, loopback only) on a free
 port with its own SQLite file; virtual-alexa resolves each utterance with
 interaction_model/interactionModels/custom/en-US.json, exactly as written, and carries the
 session attributes between turns. virtual-alexa stamps requests with the real clock, so the
@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from skill import content
+from skill.core import content
 from tests.support import REPO_ROOT
 from tests.support.ssml import response_errors, spoken_text
 from tests.support.virtual_alexa import VirtualAlexa
@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                SKILL_TIME_ZONE=zone_where_it_is_eight_am(datetime.now(UTC)))
     log = tmp_path_factory.mktemp("e2e-log") / "server.log"
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "skill", "serve"], cwd=REPO_ROOT,
+        process = subprocess.Popen([sys.executable, "-m", "webservice"], cwd=REPO_ROOT,
                                    env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from skill import eval as skill_eval
-from skill.answers import AnswerBook
+from skill.core.answers import AnswerBook
+from tools import eval as skill_eval
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ Fixed budget: derandomized, no example database, a set number of examples per te
 is the same every time and takes well under a minute.
 
 What must always hold:
-- skill.app.handler returns a response envelope: version and response; speech is SSML that parses
-  as XML with <speak> at the root, or there is no speech at all for the two request types Alexa
-  allows none for (SessionEndedRequest, System.ExceptionEncountered). The one exception it may
+- skill.alexa.app.handler returns a response envelope: version and response; speech is SSML that
+  parses as XML with <speak> at the root, or there is no speech at all for the two request types
+  Alexa allows none for (SessionEndedRequest, System.ExceptionEncountered). The one exception it may
   raise is the SDK's skill-ID refusal, and only for an envelope addressed to another skill.
 - the web app (verification off, as in development) answers 400, or 200 with such a response;
   never 500. (413 only for a body over the size limit.)
@@ -26,10 +26,10 @@ from ask_sdk_core.exceptions import AskSdkException
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import skill.app
-from skill.storage import SQLiteStore
-from skill.web import MAX_BODY_BYTES, create_app
+import skill.alexa.app
+from skill.alexa.storage import SQLiteStore
 from tests.support import REPO_ROOT
+from webservice.app import MAX_BODY_BYTES, create_app
 
 SKILL_ID = "amzn1.ask.skill.fuzz"
 SILENT = {"SessionEndedRequest", "System.ExceptionEncountered"}
@@ -177,12 +177,12 @@ def assert_valid_response(out: Any, event: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def fuzz_skill(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The real skill with its SQLite store in a temporary directory, installed as the one
-    skill.app.handler uses (and put back afterwards)."""
+    skill.alexa.app.handler uses (and put back afterwards)."""
     store = SQLiteStore(tmp_path_factory.mktemp("fuzz") / "skill.db")
-    built = skill.app.build_skill(persistence=store, skill_id=SKILL_ID)
-    previous, skill.app._skill = skill.app._skill, built
+    built = skill.alexa.app.build_skill(persistence=store, skill_id=SKILL_ID)
+    previous, skill.alexa.app._skill = skill.alexa.app._skill, built
     yield built
-    skill.app._skill = previous
+    skill.alexa.app._skill = previous
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,7 @@ def web_client(fuzz_skill: Any) -> Any:
 def test_handler_always_answers_with_a_valid_response(fuzz_skill: Any, event: dict) -> None:
     sent = copy.deepcopy(event)
     try:
-        out = skill.app.handler(event, None)
+        out = skill.alexa.app.handler(event, None)
     except AskSdkException as error:
         assert "Skill ID" in str(error)
         assert _get(sent, "context", "System", "application", "applicationId") != SKILL_ID
@@ -210,7 +210,7 @@ def test_handler_always_answers_with_a_valid_response(fuzz_skill: Any, event: di
     ["version", "session", "context", "request"]), json_values, max_size=4)))
 def test_handler_survives_envelopes_that_are_not_envelopes(fuzz_skill: Any, event: Any) -> None:
     try:
-        out = skill.app.handler(event, None)
+        out = skill.alexa.app.handler(event, None)
     except AskSdkException as error:
         assert "Skill ID" in str(error)
         return
@@ -229,12 +229,12 @@ def test_slot_text_reaches_speech_escaped(
     slots = {s: {"name": s, "value": value, "confirmationStatus": "NONE"} for s in INTENTS[intent]}
     attributes: dict[str, Any] = {}
     if started:  # the same words mid-routine, where the coach has more to say
-        launch = skill.app.handler(base_envelope({"type": "LaunchRequest"}, {}), None)
+        launch = skill.alexa.app.handler(base_envelope({"type": "LaunchRequest"}, {}), None)
         attributes = launch.get("sessionAttributes") or {}
     event = base_envelope(
         {"type": "IntentRequest", "intent": {"name": intent, "slots": slots}}, attributes
     )
-    assert_valid_response(skill.app.handler(event, None), event)
+    assert_valid_response(skill.alexa.app.handler(event, None), event)
 
 
 # --- the web app ----------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_unmutated_envelopes_get_real_answers(web_client: Any) -> None:
         answer = web_client.post("/", json=envelope)
         assert answer.status_code == 200
         assert_valid_response(answer.get_json(), envelope)
-        assert_valid_response(skill.app.handler(copy.deepcopy(envelope), None), envelope)
+        assert_valid_response(skill.alexa.app.handler(copy.deepcopy(envelope), None), envelope)
 
 
 @BUDGET

@@ -1,6 +1,6 @@
 """A coach who remembers: whole conversations across sessions and days, on both stores.
 
-Every test here talks through the real request pipeline (`skill.app.invoke` on a skill built
+Every test here talks through the real request pipeline (`skill.alexa.app.invoke` on a skill built
 with `build_skill(persistence=...)`), with envelopes from `tests.conversation`, and runs twice:
 
 * sqlite: the embedded store, a file in a temporary directory;
@@ -40,8 +40,9 @@ from ask_sdk_model import Context, RequestEnvelope
 from ask_sdk_model.interfaces.system import SystemState
 from ask_sdk_model.user import User
 
-from skill import app, content, pacing, routine, storage
-from skill.profile import SCHEMA_VERSION
+from skill.alexa import app, storage
+from skill.core import content, pacing, routine
+from skill.core.profile import SCHEMA_VERSION
 from tests.conversation import Conversation, Handler, Turn
 from tests.support.dynalite import (
     Dynalite,

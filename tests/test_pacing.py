@@ -1,10 +1,10 @@
 """Paced holds: every hold in every routine lasts its target seconds within 10%.
 
-The holds come from `python -m skill preview <routine> --json` (what content authors and the
+The holds come from `python -m tools preview <routine> --json` (what content authors and the
 benchmark see), in each counting style; the soft, slow voice (prosody rate 90%, as in the bedtime
 routine) and the normal voice are both measured, for every hold. Each hold is timed twice: by a
 real synthesiser (espeak-ng, tests/support/espeak.py) and by the skill's own estimate for Alexa's
-voice (skill.speech.estimate_seconds).
+voice (skill.core.speech.estimate_seconds).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from skill import content, pacing, routine, speech
-from skill.coach import SOFT_RATE
+from skill.core import content, pacing, routine, speech
+from skill.core.coach import SOFT_RATE
 from tests.support import REPO_ROOT, espeak
 from tests.support.ssml import break_ms, platform_errors_many, spoken_text
 
@@ -31,9 +31,9 @@ _BREAK = re.compile(r'<break time="([^"]+)"/>')
 
 @cache
 def preview(routine_id: str, counting: str) -> list[dict[str, Any]]:
-    """The routine's steps as `python -m skill preview <routine> --json` prints them."""
+    """The routine's steps as `python -m tools preview <routine> --json` prints them."""
     out = subprocess.run(
-        [sys.executable, "-m", "skill", "preview", routine_id, "--json", "--counting", counting],
+        [sys.executable, "-m", "tools", "preview", routine_id, "--json", "--counting", counting],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True,
     ).stdout
     return json.loads(out)

@@ -242,27 +242,19 @@ def test_zip_is_small(artifact: dict[str, Any]) -> None:
     print(f"\n{artifact['report'].strip()} (build {artifact['seconds']:.0f} s)")
 
 
-def dev_only() -> set[str]:
-    """The skill modules the Makefile keeps out of the function (LAMBDA_DEV_ONLY)."""
-    for line in (ROOT / "Makefile").read_text().splitlines():
-        if line.startswith("LAMBDA_DEV_ONLY :="):
-            return set(line.split(":=", 1)[1].split())
-    raise AssertionError("Makefile has no LAMBDA_DEV_ONLY")
-
-
 def test_zip_holds_the_handler_and_the_whole_skill_package(names: list[str]) -> None:
+    """The function is the skill package as it stands (core, Alexa shell, bundle): nothing is
+    excluded from it, and the web service and the tools, which live outside it, never ship."""
     assert "lambda_function.py" in names  # template: Handler lambda_function.handler
     shipped = set(names)
-    left_out = dev_only()
-    assert "skill/validate.py" in left_out and "skill/app.py" not in left_out
     wanted = [
         p.relative_to(ROOT).as_posix()
         for p in (ROOT / "skill").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".py", ".toml", ".json"}
+        if p.is_file() and "__pycache__" not in p.parts
     ]
-    assert any(n.startswith("skill/content/") for n in wanted)
-    assert not [n for n in wanted if n not in shipped and n not in left_out]
-    assert not left_out & shipped
+    assert any(n.startswith("skill/bundle/") for n in wanted)
+    assert not [n for n in wanted if n not in shipped]
+    assert not {n.split("/")[0] for n in names} & {"tools", "webservice", "content", "tests"}
 
 
 def test_zip_holds_nothing_the_function_must_not_ship(names: list[str]) -> None:

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
-from skill import app, routine
+from skill.alexa import app
+from skill.core import routine
 from tests.conversation import Conversation, language_model
 from tests.support import ssml
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from skill import app
+from skill.alexa import app
 from tests.conversation import Conversation, Turn, resolve
 from tests.support.alexa_api import REMINDERS, AlexaApi
 from tests.support.ssml import response_errors

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from skill import reminders
-from skill.reminders import ReminderFailed, ReminderPermissionMissing
+from skill.alexa import reminders
+from skill.alexa.reminders import ReminderFailed, ReminderPermissionMissing
 from tests.support.alexa_api import AlexaApi
 
 TOKEN = "in-session-api-access-token"

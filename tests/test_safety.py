@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skill.eval import DEFAULT_QUESTIONS
-from skill.safety import MENTIONED_ABSENT, advice, flag_ids, is_urgent, red_flag
+from skill.core.safety import MENTIONED_ABSENT, advice, flag_ids, is_urgent, red_flag
+from tools.eval import DEFAULT_QUESTIONS
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from ask_sdk_model import Context, RequestEnvelope
 from ask_sdk_model.interfaces.system import SystemState
 from ask_sdk_model.user import User
 
-from skill.storage import (
+from skill.alexa.storage import (
     RETENTION_SECONDS,
     TTL_ATTRIBUTE,
     DynamoDbStore,
@@ -338,7 +338,7 @@ def test_sqlite_is_safe_for_several_processes_at_once(tmp_path: Path) -> None:
         from ask_sdk_model import Context, RequestEnvelope
         from ask_sdk_model.interfaces.system import SystemState
         from ask_sdk_model.user import User
-        from skill.storage import SQLiteStore
+        from skill.alexa.storage import SQLiteStore
 
         def env(user):
             return RequestEnvelope(context=Context(system=SystemState(user=User(user_id=user))))
@@ -431,7 +431,7 @@ def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def test_importing_storage_does_not_import_boto3() -> None:
-    code = "import sys, skill.storage; print(sorted(m for m in sys.modules if 'boto' in m))"
+    code = "import sys, skill.alexa.storage; print(sorted(m for m in sys.modules if 'boto' in m))"
     result = run_python(code, {"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -439,7 +439,7 @@ def test_importing_storage_does_not_import_boto3() -> None:
 
 def test_dynamodb_without_a_region_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     code = textwrap.dedent("""
-        from skill.storage import StorageUnavailable, adapter_from_env
+        from skill.alexa.storage import StorageUnavailable, adapter_from_env
         try:
             adapter_from_env({"SKILL_TABLE": "t"})
         except StorageUnavailable as e:
@@ -453,7 +453,7 @@ def test_dynamodb_without_a_region_is_unavailable_not_a_crash(tmp_path: Path) ->
 
 def test_dynamodb_region_can_come_from_the_env_mapping_alone(tmp_path: Path) -> None:
     code = textwrap.dedent("""
-        from skill.storage import DynamoDbStore, adapter_from_env
+        from skill.alexa.storage import DynamoDbStore, adapter_from_env
         store = adapter_from_env({"SKILL_TABLE": "t", "AWS_REGION": "eu-west-1"})
         assert isinstance(store, DynamoDbStore)
         print(store.adapter.dynamodb.meta.client.meta.region_name)

@@ -1,4 +1,4 @@
-"""`python -m skill validate`: clean on the project's own files, and each rule catches a seeded
+"""`python -m tools validate`: clean on the project's own files, and each rule catches a seeded
 mistake in a broken copy (the package and the content copied to a tmp dir, one thing changed)."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from skill import validate
 from tests.support import REPO_ROOT
+from tools import validate
 
 PACKAGE = REPO_ROOT / "interaction_model"
-CONTENT = REPO_ROOT / "skill" / "content"
+CONTENT = REPO_ROOT / "content"
 MODEL = Path("interactionModels/custom")
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 

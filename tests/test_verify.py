@@ -1,4 +1,4 @@
-"""skill.verify on its own: Amazon's rules for requests to an HTTPS endpoint, one at a time.
+"""webservice.verify on its own: Amazon's rules for requests to an HTTPS endpoint, one at a time.
 
 Amazon's certificate server (s3.amazonaws.com/echo.api/...) cannot be reached from here and its
 key is Amazon's, so each test builds its own PKI (tests/support/pki.py), trusts that root through
@@ -22,7 +22,9 @@ from types import SimpleNamespace
 import pytest
 from cryptography.x509.oid import NameOID
 
-from skill.verify import (
+from tests.support import REPO_ROOT
+from tests.support.pki import CERT_URL, Pki, make_pki
+from webservice.verify import (
     SignatureVerifier,
     SkillIdVerifier,
     TimestampVerifier,
@@ -32,8 +34,6 @@ from skill.verify import (
     request_verifiers,
     system_trust_roots,
 )
-from tests.support import REPO_ROOT
-from tests.support.pki import CERT_URL, Pki, make_pki
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 BODY = json.dumps({"version": "1.0", "request": {"type": "LaunchRequest"}}).encode()
@@ -404,13 +404,13 @@ def test_verifier_sets() -> None:
 # --- the import guard -----------------------------------------------------------------------
 
 def test_flask_ask_sdk_imports_and_the_sdk_verifier_fails_closed() -> None:
-    """In a fresh interpreter: skill.web imports (the oscrypto trap is guarded), and if anyone
+    """In a fresh interpreter: webservice.app imports (the oscrypto trap is guarded), and if anyone
     switched the SDK's own RequestVerifier back on, it would reject every request, not crash."""
     code = """
-import skill.web
+import webservice.app
 from flask_ask_sdk.skill_adapter import SkillAdapter
 from ask_sdk_webservice_support import verifier
-if verifier.CertificateValidator.__module__ != "skill.verify":
+if verifier.CertificateValidator.__module__ != "webservice.verify":
     print("real certvalidator")
 else:
     try:

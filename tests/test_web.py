@@ -33,17 +33,17 @@ from ask_sdk_model import Response
 from flask import Flask
 from flask.testing import FlaskClient
 
-from skill.verify import SignatureVerifier
-from skill.web import MAX_BODY_BYTES, create_app
 from tests.support import REPO_ROOT
 from tests.support.pki import CERT_URL, Pki, make_pki
+from webservice.app import MAX_BODY_BYTES, create_app
+from webservice.verify import SignatureVerifier
 
 SKILL_ID = "amzn1.ask.skill.test"
 USER_ID = "amzn1.ask.account.SECRET-USER-7f3a"
 UTTERANCE = "my secret words about my sore back"
 
 
-# --- a tiny skill standing in for skill.app until it lands; the contract is the same --------
+# --- a tiny skill standing in for skill.alexa.app until it lands; the contract is the same --------
 
 class _Launch(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
@@ -332,7 +332,7 @@ def test_verify_false_skips_signature_but_still_checks_skill_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = create_app(tiny_skill(), verify=False, skill_id=SKILL_ID).test_client()
-    with caplog.at_level(logging.WARNING, logger="skill.web"):
+    with caplog.at_level(logging.WARNING, logger="webservice.app"):
         assert post(client, encode(envelope()), None).status_code == 200
     assert "checks are OFF" in caplog.text
     wrong = encode(envelope(skill_id="amzn1.ask.skill.other"))
@@ -460,5 +460,5 @@ def test_make_serve_dev_mode_answers_without_verification(server: Any) -> None:
 
 
 def test_python_m_skill_web_runs_gunicorn(server: Any) -> None:
-    proc, base = server([sys.executable, "-m", "skill.web"], SKILL_DEV="")
+    proc, base = server([sys.executable, "-m", "webservice.app"], SKILL_DEV="")
     assert requests.get(base + "/health", timeout=5).json()["verify"] is True

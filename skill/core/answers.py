@@ -16,20 +16,19 @@ import logging
 import math
 import re
 import threading
-import tomllib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-CONTENT_DIR = Path(__file__).parent / "content"
-DEFAULT_LANGUAGE = "en"
+from skill.core import content
 
 # The term every off-topic word is folded into; no word can produce it, so no item contains it.
 OFF_TOPIC = "<off topic>"
 
 _log = logging.getLogger(__name__)
-_unanswered_log = logging.getLogger("skill.answers.unanswered")
+_unanswered_log = logging.getLogger("skill.core.answers.unanswered")
 
 # BM25 parameters; the usual defaults suit short documents like these.
 _K1 = 1.2
@@ -267,8 +266,10 @@ class AnswerBook:
     _cache: dict[str, AnswerBook] = {}
     _cache_lock = threading.Lock()
 
-    def __init__(self, path: Path):
-        self._path = path
+    def __init__(self, read: Callable[[], dict[str, Any]], name: str = "knowledge"):
+        """``read`` returns the parsed knowledge file; it is called on first use."""
+        self._read = read
+        self._name = name
         self._lock = threading.Lock()
         self._items: dict[str, Answer] | None = None
         self._by_step: dict[str, Answer] = {}
@@ -281,15 +282,26 @@ class AnswerBook:
     @classmethod
     def for_locale(cls, locale: str) -> AnswerBook:
         """The book for a locale such as "en-US": every English locale shares content/en."""
-        language = locale.replace("_", "-").split("-")[0].lower() or DEFAULT_LANGUAGE
-        if not (CONTENT_DIR / language / "knowledge.toml").is_file():
-            _log.warning("no knowledge base for %r, using %r", locale, DEFAULT_LANGUAGE)
-            language = DEFAULT_LANGUAGE
+        language = content.language(locale)
         with cls._cache_lock:
             book = cls._cache.get(language)
             if book is None:
-                book = cls._cache[language] = cls(CONTENT_DIR / language / "knowledge.toml")
+                relative = f"{language}/knowledge.toml"
+                book = cls._cache[language] = cls(lambda: content.load(relative), relative)
             return book
+
+    @classmethod
+    def from_file(cls, path: Path) -> AnswerBook:
+        """A book straight from a knowledge TOML file (tools and tests; the skill reads the
+        bundle). The file is read on first use."""
+
+        def read() -> dict[str, Any]:
+            import tomllib
+
+            with path.open("rb") as handle:
+                return tomllib.load(handle)
+
+        return cls(read, str(path))
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -347,8 +359,7 @@ class AnswerBook:
         return self._items
 
     def _load(self) -> None:
-        with self._path.open("rb") as f:
-            data = tomllib.load(f)
+        data = self._read()
         items: dict[str, Answer] = {}
         for raw in data["item"]:
             answer = Answer(
@@ -360,7 +371,7 @@ class AnswerBook:
                 step=raw.get("step"),
             )
             if answer.id in items:
-                raise ValueError(f"{self._path}: duplicate item id {answer.id!r}")
+                raise ValueError(f"{self._name}: duplicate item id {answer.id!r}")
             items[answer.id] = answer
             self._questions[answer.id] = list(raw["questions"])
             if answer.step:

@@ -2,7 +2,7 @@
 
 A hold is a timeline of cues (counts, "halfway", breath cues) at whole-second offsets. Each cue is
 followed by a break that fills the time until the next cue, using the estimated speaking time of
-the cue in Alexa's voice (see :mod:`skill.speech`). If a cue runs over its slot, the overrun is
+the cue in Alexa's voice (see :mod:`skill.core.speech`). If a cue runs over its slot, the overrun is
 taken from the following breaks so that the hold as a whole keeps its length.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from skill.speech import escape, pause, words_seconds
+from skill.core.speech import escape, pause, words_seconds
 
 #: Holds up to this long are counted every second unless the person asked otherwise.
 EVERY_SECOND_MAX = 10

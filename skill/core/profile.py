@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from skill import pacing, routine
+from skill.core import pacing, routine
 
 SCHEMA_VERSION = 1
 #: How long an unfinished routine is offered for resuming.

@@ -1,4 +1,4 @@
-"""`python -m skill validate`: what Amazon checks at build and certification time, offline.
+"""`python -m tools validate`: what Amazon checks at build and certification time, offline.
 
 Checks the skill package (``interaction_model/``: the manifest and every locale's interaction
 model) and the content (every prompt, movement, answer and red-flag advice rendered to SSML, and
@@ -30,11 +30,12 @@ from typing import Any
 from xml.parsers import expat
 from zoneinfo import ZoneInfo
 
-from skill import content, model, speech
+from skill.core import content, speech
+from tools import model
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACKAGE_DIR = model.PACKAGE_DIR
-DEFAULT_CONTENT_DIR = content.CONTENT_DIR
+DEFAULT_CONTENT_DIR = model.CONTENT_DIR
 
 # --- platform limits and word lists ---------------------------------------------------------
 
@@ -577,7 +578,7 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
 def check_locales_in_sync(report: Report, package_dir: Path,
                           models: dict[str, tuple[str, Any]]) -> None:
     """Locales that share a content language must have the same model, and the files must be
-    exactly what ``skill.model`` generates from content/<language>/model.toml."""
+    exactly what ``tools.model`` generates from content/<language>/model.toml."""
     by_language: dict[str, tuple[str, Any]] = {}
     for locale, (file, data) in sorted(models.items(), key=lambda kv: kv[0] != "en-US"):
         language = content.LANGUAGES.get(locale)
@@ -607,10 +608,10 @@ def check_locales_in_sync(report: Report, package_dir: Path,
         if not path.exists():
             report.error(file, "", "model-drift", "missing: run `make model` to generate it")
         elif path.read_text(encoding="utf-8") != text:
-            source = ("the content TOML files" if path == content.COMPILED
+            source = ("the content files" if path.parent == content.BUNDLE_DIR
                       else "content/<language>/model.toml")
             report.error(file, "", "model-drift",
-                         f"differs from what skill/model.py generates from {source}: edit the"
+                         f"differs from what tools/model.py generates from {source}: edit the"
                          " TOML, not the JSON, and run `make model`")
 
 
@@ -696,7 +697,7 @@ def check_manifest(report: Report, package_dir: Path, models: dict[str, tuple[st
         report.error(file, "manifest.apis.custom.interfaces", "manifest-apl-interface",
                      f"{APL_INTERFACE} must be declared, or Echo Show devices never report APL"
                      " support and the screens are never sent")
-    from skill import coach
+    from skill.core import coach
 
     permissions = {p.get("name") for p in manifest.get("permissions") or []}
     if coach.REMINDER_PERMISSION not in permissions:
@@ -896,7 +897,7 @@ def check_holds(report: Report, content_dir: Path, language: str, prompts: dict[
                 ) -> None:
     """Every hold a routine can produce, at every length the person can choose, paced in SSML:
     the count words must reach the longest hold and no break may exceed Alexa's limit."""
-    from skill import pacing
+    from skill.core import pacing
 
     path = content_dir / "routines.toml"
     file = _display(path)
@@ -932,7 +933,7 @@ def check_coach_replies(report: Report) -> None:
     """Drive the coach through every routine, in guided and continuous mode, at the shortest
     and longest holds, with each counting style and voice: every reply it can give must be valid
     SSML, and an open session must end with a question and have a reprompt."""
-    from skill import coach, routine
+    from skill.core import coach, routine
 
     zone = ZoneInfo("UTC")
     file = "skill/coach.py"
@@ -1026,7 +1027,7 @@ def _load(report: Report, path: Path) -> dict[str, Any]:
 
 def handled_intents() -> set[str]:
     """Intent names the coach answers: its ``on_<Name>Intent`` methods."""
-    from skill import coach
+    from skill.core import coach
 
     names = set()
     for attribute in dir(coach._Coach):
@@ -1079,7 +1080,7 @@ def validate(package_dir: Path = DEFAULT_PACKAGE_DIR, content_dir: Path = DEFAUL
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m skill validate", description=__doc__.split(
+    parser = argparse.ArgumentParser(prog="python -m tools validate", description=__doc__.split(
         "\n")[0])
     parser.add_argument("--package-dir", type=Path, default=DEFAULT_PACKAGE_DIR,
                         help="the ASK skill package (skill.json, interactionModels/)")

@@ -25,8 +25,8 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
 
-from skill import handlers
-from skill.profile import Profile
+from skill.alexa import handlers
+from skill.core.profile import Profile
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class SaveProfile(AbstractResponseInterceptor):
 
 
 def default_adapter() -> AbstractPersistenceAdapter | None:
-    from skill import storage
+    from skill.alexa import storage
 
     try:
         return storage.adapter_from_env()

@@ -13,8 +13,8 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from skill import content, pacing, routine, speech
-from skill.profile import Profile
+from skill.core import content, pacing, routine, speech
+from skill.core.profile import Profile
 
 #: In continuous mode, chain steps until about this much speech, then check in...
 CONTINUOUS_SECONDS = 110
@@ -73,13 +73,13 @@ def _count_words(locale: str) -> pacing.CountWords:
 def _answers() -> Any:
     """Question answering is imported on first use: most sessions never ask, and the Lambda
     cold start pays for every module imported up front."""
-    from skill import answers
+    from skill.core import answers
 
     return answers
 
 
 def _safety() -> Any:
-    from skill import safety
+    from skill.core import safety
 
     return safety
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ask_sdk_core.handler_input import HandlerInput
 
-from skill import coach, content, model, reminders
+from skill.alexa import reminders
+from skill.core import coach, content
 
 #: Where the Settings API cannot be reached, a zone typical for the locale is the best guess.
 LOCALE_ZONES = {
@@ -55,7 +56,7 @@ def context_for(handler_input: HandlerInput, state: dict[str, Any], now: datetim
         locale=locale,
         now=(now or datetime.now(UTC)).astimezone(tz),
         new_session=bool(session and session.new),
-        invocation=model.invocation_name(locale),
+        invocation=content.invocation_name(locale),
         reminders_permitted=bool(permissions and permissions.consent_token),
     )
 
@@ -74,7 +75,7 @@ def slot_values(intent: Any) -> dict[str, str]:
         except (AttributeError, TypeError):
             pass
         if resolved is None and isinstance(value, str):
-            resolved = model.resolve(name, value)
+            resolved = content.slot_value_id(name, value)
         if resolved:
             values[name] = resolved
     return values

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import NamedTuple
 
-from skill import content
+from skill.core import content
 
 #: How far "longer" and "shorter" may move holds from a routine's default.
 MIN_SCALE = 0.6

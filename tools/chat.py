@@ -22,7 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from skill import content, model, speech
+from skill.core import content, speech
+from tools import model
 
 LAUNCH_WORDS = ("open", "launch", "start", "begin", "talk to", "load", "run", "use")
 ONE_SHOT_WORDS = ("ask", "tell")
@@ -133,7 +134,7 @@ class Session:
         if new:
             self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
             self.attributes = {}
-        application = {"applicationId": os.environ.get("SKILL_ID") or "amzn1.ask.skill.chat"}
+        application = {"applicationId": os.environ.get("SKILL_ID") or "amzn1.ask.tools.chat"}
         request = {
             "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
             "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -235,9 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("SKILL_TIME_ZONE", local_time_zone() or "UTC")
 
-    from skill.app import handler  # after the environment is settled
+    from skill.alexa.app import handler  # after the environment is settled
 
-    invocation = model.invocation_name(args.locale)
+    invocation = content.invocation_name(args.locale)
     session = Session(args.locale, f"amzn1.ask.account.{args.user}", "chat-device")
     interactive = sys.stdin.isatty()
     print(f'Talk to the skill. Try "open {invocation}", or "ask {invocation} to start my '

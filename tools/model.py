@@ -1,55 +1,72 @@
-"""The interaction models and the skill manifest, generated from one source per language.
+"""Build: the interaction models, the skill manifest and the runtime bundle, from ``content/``.
 
-``content/<language>/model.toml`` is the single source; ``python -m skill model`` writes
-``interaction_model/interactionModels/custom/<locale>.json`` for every locale of that language
-and ``interaction_model/skill.json``, and compiles all content TOML into the JSON the skill reads
-at run time. A test regenerates them and fails on any drift.
+``content/<language>/model.toml`` is the single source of the interaction model: ``make model``
+(``python -m tools model``) writes ``interaction_model/interactionModels/custom/<locale>.json`` for
+every locale of that language and ``interaction_model/skill.json``, and compiles what the runtime
+reads from the content into ``skill/bundle/`` (see :mod:`skill.core.content`). A test regenerates
+them and fails on any drift.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from skill import content
+from skill.core import content
+from skill.core.coach import REMINDER_PERMISSION
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent / "interaction_model"
-REMINDER_PERMISSION = "alexa::alerts:reminders:skill:readwrite"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONTENT_DIR = REPO_ROOT / "content"
+PACKAGE_DIR = REPO_ROOT / "interaction_model"
+
+
+def read_sources(content_dir: Path = CONTENT_DIR) -> dict[str, Any]:
+    """Every content file, parsed, keyed by its path under the content folder."""
+    found: dict[str, Any] = {}
+    for path in sorted(content_dir.rglob("*")):
+        if path.suffix == ".toml":
+            with open(path, "rb") as handle:
+                found[path.relative_to(content_dir).as_posix()] = tomllib.load(handle)
+        elif path.suffix == ".json":
+            found[path.relative_to(content_dir).as_posix()] = json.loads(
+                path.read_text(encoding="utf-8"))
+    return found
 
 
 @cache
 def source(language: str) -> dict[str, Any]:
-    return content.load(f"{language}/model.toml")
+    with open(CONTENT_DIR / language / "model.toml", "rb") as handle:
+        return tomllib.load(handle)
 
 
-def invocation_name(locale: str | None) -> str:
-    return source(content.language(locale))["invocation"]
-
-
-@cache
-def _synonyms(language: str) -> dict[str, dict[str, str]]:
-    """Slot name -> spoken word -> value id, for resolving slot values that came unresolved."""
-    types = {t["name"]: t for t in source(language)["types"]}
+def slot_table(model_source: dict[str, Any]) -> dict[str, Any]:
+    """What the runtime needs of a model: its invocation name, and slot name -> spoken word ->
+    value id, for slot values that arrive without entity resolution."""
+    types = {t["name"]: t for t in model_source["types"]}
     table: dict[str, dict[str, str]] = {}
-    for intent in source(language)["intents"]:
+    for intent in model_source["intents"]:
         for slot in intent.get("slots", []):
             if slot["type"] in types:
                 words = table.setdefault(slot["name"], {})
                 for value in types[slot["type"]]["values"]:
                     for word in [value["name"], value["id"], *value.get("synonyms", [])]:
                         words[word.lower()] = value["id"]
-    return table
+    return {"invocation": model_source["invocation"], "values": table}
 
 
-def resolve(slot_name: str, spoken: str, locale: str | None = None) -> str:
-    """The value id for a custom slot's words, or the words themselves (free-form slots)."""
-    words = _synonyms(content.language(locale)).get(slot_name)
-    if words is None:
-        return spoken
-    return words.get(spoken.strip().lower(), spoken)
+def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]:
+    """The runtime bundle, part name -> {source path -> data}: everything the skill reads, and
+    nothing it does not (the interaction model itself stays behind; its slot table goes in)."""
+    parts: dict[str, dict[str, Any]] = {}
+    for relative, data in read_sources(content_dir).items():
+        if relative.endswith("/model.toml"):
+            relative, data = relative.replace("model.toml", "slots"), slot_table(data)
+        parts.setdefault(content.part_of(relative), {})[relative] = data
+    return parts
 
 
 def interaction_model(locale: str) -> dict[str, Any]:
@@ -129,8 +146,9 @@ def manifest() -> dict[str, Any]:
 def rendered(package_dir: Path = PACKAGE_DIR) -> dict[Path, str]:
     """Every generated file and its exact text."""
     files = {package_dir / "skill.json": _dump(manifest())}
-    files[content.COMPILED] = json.dumps(content.compile_sources(), ensure_ascii=False,
-                                         sort_keys=True) + "\n"
+    for name, data in compile_bundle().items():
+        files[content.BUNDLE_DIR / f"{name}.json"] = json.dumps(
+            data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
     for locale in content.LANGUAGES:
         path = package_dir / "interactionModels" / "custom" / f"{locale}.json"
         files[path] = _dump(interaction_model(locale))
@@ -142,11 +160,10 @@ def _dump(data: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    content.write_compiled()
-    for cached in (source, _synonyms):
-        cached.cache_clear()
+    source.cache_clear()
     for path, text in rendered().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(PACKAGE_DIR.parent)}", file=sys.stderr)
+        print(f"wrote {path.relative_to(REPO_ROOT)}", file=sys.stderr)
+    content.forget()
     return 0

@@ -1,4 +1,4 @@
-"""`python -m skill preview <routine> [--json]`: a routine's holds as the skill would speak them.
+"""`python -m tools preview <routine> [--json]`: a routine's holds as the skill would speak them.
 
 Content authors read it to hear a routine's pacing; the pacing benchmark measures its output.
 """
@@ -10,8 +10,8 @@ import json
 import sys
 from typing import Any
 
-from skill import content, pacing, routine, speech
-from skill.coach import SOFT_RATE
+from skill.core import content, pacing, routine, speech
+from skill.core.coach import SOFT_RATE
 
 
 def holds(routine_id: str, *, counting: str = "auto", scale: float = 1.0,
@@ -35,7 +35,7 @@ def holds(routine_id: str, *, counting: str = "auto", scale: float = 1.0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m skill preview", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools preview", description=__doc__)
     parser.add_argument("routine", choices=routine.ids())
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--counting", choices=pacing.STYLES, default="auto")

@@ -1,6 +1,6 @@
 """Score the question answering and the red-flag check on the project's question set.
 
-`python -m skill eval` (or `python -m skill.eval`) prints top-1 accuracy, out-of-scope rejection
+`python -m tools eval` (or `python -m tools.eval`) prints top-1 accuracy, out-of-scope rejection
 and red-flag recall, side by side with a baseline: plain BM25 (no stemming, no synonyms, no stop
 words, no threshold) over the source article's paragraphs. It lists every failing question and
 exits non-zero when a threshold is missed.
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skill.answers import AnswerBook, words
-from skill.safety import is_urgent, red_flag
+from skill.core.answers import AnswerBook, words
+from skill.core.safety import is_urgent, red_flag
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = REPO_ROOT / "tests" / "eval" / "questions.toml"

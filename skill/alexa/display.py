@@ -9,7 +9,7 @@ The countdown is driven by APL commands in the document's ``onMount``, generated
 response (the handlers send one directive per reply): a Parallel of timed commands,
 each with a ``delay`` measured from when the commands start, so one late command does not push
 the others back. When the steps are spoken is an estimate, the same one the coach paces its
-counts with (:mod:`skill.speech`): the step's start ``offset`` from the coach, then the words
+counts with (:mod:`skill.core.speech`): the step's start ``offset`` from the coach, then the words
 before each hold at the estimated speaking rate, then each hold's exact length. What is
 approximate, and by how much:
   * the commands start when the device renders the document, which is close to, not exactly,
@@ -22,19 +22,16 @@ Devices without APL get nothing here (``directive`` returns None) and hear the s
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skill import content
+from skill.core import content
 
 if TYPE_CHECKING:
     from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
 APL_INTERFACE = "Alexa.Presentation.APL"
 TOKEN = "coach"
-APL_DIR = Path(__file__).parent / "content" / "apl"
 #: A pose drawn for every movement in routines.toml; anything else gets the resting figure.
 REST_POSE = "rest"
 
@@ -47,19 +44,15 @@ def supports_apl(envelope: Any) -> bool:
     return getattr(interfaces, "alexa_presentation_apl", None) is not None
 
 
-@cache
 def document(name: str) -> dict[str, Any]:
     """An APL document from content/apl/ (``"steps"`` or ``"answer"``)."""
-    with open(APL_DIR / f"{name}.json", encoding="utf-8") as handle:
-        return json.load(handle)
+    return content.load(f"apl/{name}.json")  # type: ignore[no-any-return]
 
 
 @cache
 def words(locale: str | None) -> dict[str, str]:
     """The few labels the screens show, from content/<language>/screen.json."""
-    path = content.CONTENT_DIR / content.language(locale) / "screen.json"
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    return content.load(f"{content.language(locale)}/screen.json")  # type: ignore[no-any-return]
 
 
 def directive(envelope: Any, screen: dict[str, Any]) -> RenderDocumentDirective | None:

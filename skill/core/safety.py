@@ -9,14 +9,12 @@ A missed red flag costs far more than a needless pointer to a doctor, so the rul
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-CONTENT_DIR = Path(__file__).parent / "content"
-DEFAULT_LANGUAGE = "en"
+from skill.core import content
+
 # What `red_flag` returns when the only mentions were negated ("no numbness"): not urgent, but
 # worth a gentle pointer. Its advice is in the [mentioned_absent] table.
 MENTIONED_ABSENT = "mentioned_absent"
@@ -99,11 +97,7 @@ def _parse_phrase(text: str) -> _Phrase:
 
 @cache
 def _rules(language: str) -> _Rules:
-    path = CONTENT_DIR / language / "safety.toml"
-    if not path.is_file():
-        path = CONTENT_DIR / DEFAULT_LANGUAGE / "safety.toml"
-    with path.open("rb") as f:
-        data = tomllib.load(f)
+    data = content.load(f"{language}/safety.toml")
 
     def phrases(raw: Sequence[str]) -> tuple[_Phrase, ...]:
         return tuple(_parse_phrase(p) for p in raw)
@@ -131,7 +125,7 @@ def _rules(language: str) -> _Rules:
 
 
 def _language(locale: str) -> str:
-    return locale.replace("_", "-").split("-")[0].lower() or DEFAULT_LANGUAGE
+    return content.language(locale)
 
 
 def _negated(tokens: Sequence[str], start: int, rules: _Rules) -> bool:

@@ -83,17 +83,19 @@ def _register_certvalidator_stand_in() -> None:
 
     spec = importlib.util.find_spec("certvalidator")  # locates the package without running it
     stand_in = types.ModuleType(
-        "certvalidator", "Import stand-in registered by skill.verify: oscrypto cannot load here."
+        "certvalidator",
+        "Import stand-in registered by webservice.verify: oscrypto cannot load here.",
     )
     stand_in.__path__ = list(spec.submodule_search_locations or []) if spec else []
     sys.modules["certvalidator"] = stand_in
     from certvalidator.errors import ValidationError  # the real module: exception classes only
 
     class CertificateValidator:
-        """Refuses to validate: the real one cannot be imported here (see skill.verify)."""
+        """Refuses to validate: the real one cannot be imported here (see webservice.verify)."""
 
         def __init__(self, *args: object, **kwargs: object) -> None:
-            raise ValidationError("certvalidator is unavailable here; skill.verify replaces it")
+            raise ValidationError(
+                "certvalidator is unavailable here; webservice.verify replaces it")
 
     stand_in.CertificateValidator = CertificateValidator  # type: ignore[attr-defined]
 

@@ -15,8 +15,9 @@ from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 
-from skill import coach, content, display, reminders
-from skill.device import context_for, slot_values
+from skill.alexa import display, reminders
+from skill.alexa.device import context_for, slot_values
+from skill.core import coach, content
 
 log = logging.getLogger(__name__)
 

@@ -1,19 +1,20 @@
 """The skill as an HTTPS web service: flask-ask-sdk's SkillAdapter behind our request checks.
 
-POST /        the Alexa endpoint. Every request is checked by skill.verify (signature, timestamp,
-              skill ID) before the skill sees it; a failed check is HTTP 400.
+POST /        the Alexa endpoint. Every request is checked by webservice.verify (signature,
+              timestamp, skill ID) before the skill sees it; a failed check is HTTP 400.
 GET  /health  200 with a tiny JSON body; never calls the skill.
 
-`python -m skill serve` (or `python -m skill.web`) runs it under gunicorn on 127.0.0.1:$PORT with
+`python -m webservice` (or `make serve`) runs it under gunicorn on 127.0.0.1:$PORT with
 verification on. Alexa only calls HTTPS on port 443 with a trusted certificate, so in production a
 TLS-terminating proxy (Caddy, nginx, a load balancer) forwards to that loopback port.
 SKILL_DEV=1 runs Flask's development server instead, with signature and timestamp checks OFF, for
 virtual-alexa and curl on this machine only: it binds loopback and says so loudly.
 
 Import trap: flask_ask_sdk imports ask_sdk_webservice_support.verifier, which cannot be imported on
-OpenSSL >= 3.0.10 because of oscrypto 1.3.0. skill.verify is imported first and installs a narrow,
-documented guard (`skill.verify._import_sdk_verifier_module`) that makes the import succeed;
-the SDK's own verifiers that would need oscrypto are switched off below and replaced by ours.
+OpenSSL >= 3.0.10 because of oscrypto 1.3.0. webservice.verify is imported first and installs a
+narrow, documented guard (`webservice.verify._import_sdk_verifier_module`) that makes the import
+succeed; the SDK's own verifiers that would need oscrypto are switched off below and replaced by
+ours.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-# skill.verify must be imported before flask_ask_sdk: it installs the import guard.
-from skill import verify as checks
+# webservice.verify must be imported before flask_ask_sdk: it installs the import guard.
+from webservice import verify as checks
 
 # isort: split
 from ask_sdk_model import RequestEnvelope
@@ -43,7 +44,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 if TYPE_CHECKING:
     from ask_sdk_core.skill import CustomSkill
 
-log = logging.getLogger("skill.web")  # the same name under `python -m skill.web` (__main__)
+log = logging.getLogger("webservice.app")  # the same name under `python -m webservice`
 
 MAX_BODY_BYTES = 64 * 1024  # an Alexa request is a few KB; this is generous
 DEFAULT_PORT = 5000
@@ -64,14 +65,14 @@ def create_app(
     skill_id: str | None = None,
     signature_verifier: checks.SignatureVerifier | None = None,
 ) -> Flask:
-    """The Flask app serving `skill` (default: skill.app.build_skill()).
+    """The Flask app serving `skill` (default: skill.alexa.app.build_skill()).
 
     verify=False switches off the signature and timestamp checks (development only); the skill ID
     is still checked whenever one is known (argument, env SKILL_ID, or the skill's own).
     `signature_verifier` lets tests supply a SignatureVerifier that trusts their own PKI.
     """
     if skill is None:
-        from skill.app import build_skill
+        from skill.alexa.app import build_skill
 
         skill = build_skill()
     skill_id = skill_id or os.environ.get("SKILL_ID") or getattr(skill, "skill_id", None)
@@ -82,19 +83,19 @@ def create_app(
         # The skill would refuse every request we let through, as a 500: fail at start instead.
         raise ValueError("the skill was built for another skill ID than the one configured")
 
-    app = Flask("skill.web")  # so app.logger is this module's logger
+    app = Flask("webservice.app")  # so app.logger is this module's logger
     if not any(isinstance(f, _OneLineRejections) for f in app.logger.filters):
         app.logger.addFilter(_OneLineRejections())
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        # The SDK's default verifiers need certvalidator/oscrypto; skill.verify replaces both.
+        # The SDK's default verifiers need certvalidator/oscrypto; webservice.verify replaces both.
         **{VERIFY_SIGNATURE_APP_CONFIG: False, VERIFY_TIMESTAMP_APP_CONFIG: False},
     )
     verifiers = checks.request_verifiers(
         skill_id, signature=signature_verifier, verify=verify
     )
     adapter = SkillAdapter(skill=skill, skill_id=skill_id or "unset", verifiers=verifiers, app=app)
-    app.extensions["skill.web"] = {"verify": verify}
+    app.extensions["webservice.app"] = {"verify": verify}
 
     @app.before_request
     def _start() -> None:
@@ -234,11 +235,11 @@ def dev_mode() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m skill serve [--host H] [--port P]`; argv may start with "serve"."""
+    """`python -m tools serve [--host H] [--port P]`; argv may start with "serve"."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["serve"]:
         args_in = args_in[1:]
-    parser = argparse.ArgumentParser(prog="python -m skill serve", description="Serve the skill.")
+    parser = argparse.ArgumentParser(prog="python -m tools serve", description="Serve the skill.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or DEFAULT_PORT))
     args = parser.parse_args(args_in)
