@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from skill.core.answers import AnswerBook
-from tools import eval as skill_eval
+from skill.core.answers import AnswerBook, words
+from tools.eval import kept as skill_eval
+from tools.eval import real
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +97,37 @@ def test_without_the_article_the_baseline_is_skipped_not_failed(tmp_path: Path) 
     report = skill_eval.run(article=tmp_path / "missing.txt")
     assert report.baseline_top1 is None and report.ok
     assert "baseline skipped" in skill_eval.format_report(report)
+
+
+# -- the real-world sets ------------------------------------------------------------------------
+
+
+
+def _norm(text: str) -> str:
+    return " ".join(words(text))
+
+
+def test_the_real_world_sets_are_split_and_labelled() -> None:
+    tuning, frozen = real.load("tuning"), real.load("frozen")
+    for name in real.NAMES:
+        assert tuning[name] and frozen[name], name
+        assert not {e.text.lower() for e in tuning[name]} & {e.text.lower() for e in frozen[name]}
+    assert all(e.ids for e in tuning["answerable"] + frozen["answerable"])
+    assert {e.level for e in frozen["red_flags"]} == {"emergency", "urgent", "mention"}
+
+
+def test_no_frozen_phrasing_was_copied_into_the_knowledge_base() -> None:
+    """The frozen split is a held-out test only while nothing learned it by heart."""
+    book = AnswerBook.for_locale("en-US")
+    known = {_norm(q) for item in book.ids() for q in book.questions(item)}
+    frozen = real.load("frozen")
+    copied = [e.text for group in frozen.values() for e in group if _norm(e.text) in known]
+    assert not copied
+
+
+def test_the_report_lists_no_frozen_text() -> None:
+    results = real.run()
+    report = real.format_report(results)
+    frozen = real.load("frozen")
+    leaked = [e.text for group in frozen.values() for e in group if repr(e.text) in report]
+    assert not leaked

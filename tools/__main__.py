@@ -11,7 +11,7 @@ COMMANDS = {
     "preview": ("tools.preview", "print a routine as the skill would speak it"),
     "model": ("tools.model", "write interaction_model/ from the content"),
     "validate": ("tools.validate", "check the model, manifest and content against Alexa's rules"),
-    "eval": ("tools.eval", "score question answering against the kept question set"),
+    "eval": ("tools.eval.__main__", "score question answering against the kept question set"),
 }
 
 

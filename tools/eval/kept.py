@@ -22,7 +22,7 @@ from pathlib import Path
 from skill.core.answers import AnswerBook, words
 from skill.core.safety import is_urgent, red_flag
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_QUESTIONS = REPO_ROOT / "tests" / "eval" / "questions.toml"
 # The source article is kept in the shared folder beside the repository, not in it.
 ARTICLE_ENV = "SKILL_ARTICLE"
