@@ -263,3 +263,14 @@ def ok(results: dict[str, list[Figure]]) -> bool:
 def summary(results: dict[str, list[Figure]]) -> dict[str, Any]:
     return {split: {f.name: round(f.rate, 4) for f in figures}
             for split, figures in results.items()}
+
+
+def format_tuning(figures: list[Figure], show_misses: bool = True) -> str:
+    """The tuning split alone, with its misses: what a person tuning the matching looks at."""
+    out = [f"{f.name}: {100 * f.rate:.1f}% ({f.passed}/{f.total})" for f in figures]
+    if show_misses:
+        for f in figures:
+            if f.misses and not f.name.endswith("(baseline)"):
+                out.append(f"\n{f.name} ({len(f.misses)}):")
+                out += [f"  - {m}" for m in f.misses]
+    return "\n".join(out)
