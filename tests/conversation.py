@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import string
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -129,6 +130,23 @@ def _resolutions(slot_type: dict[str, Any], value: str) -> dict[str, Any]:
         {"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}]}
 
 
+def line_patterns(key: str, locale: str = "en-US", **fields: object) -> list[re.Pattern[str]]:
+    """Every wording of the prompt ``key``, as patterns over what is heard: a placeholder given
+    in ``fields`` must be said as given, any other matches whatever was said there."""
+    from skill.core import content
+
+    lines = content.prompts(locale).raw(key)
+    patterns = []
+    for line in [lines] if isinstance(lines, str) else lines:
+        pattern = ""
+        for literal, name, _, _ in string.Formatter().parse(line.lower()):
+            pattern += re.escape(literal)
+            if name is not None:
+                pattern += re.escape(str(fields[name]).lower()) if name in fields else ".+?"
+        patterns.append(re.compile(pattern))
+    return patterns
+
+
 class Turn:
     """One response from the skill, with assertions that read like the conversation."""
 
@@ -153,6 +171,11 @@ class Turn:
         return str(self.request["request"].get("type"))
 
     @property
+    def pending(self) -> list[str] | None:
+        """The open question the coach is waiting on: [offer, argument]."""
+        return (self.state.get("coach") or {}).get("pending")
+
+    @property
     def profile(self) -> dict[str, Any]:
         return self.state.get("profile") or {}
 
@@ -163,17 +186,34 @@ class Turn:
             assert fragment.lower() in heard, f"expected {fragment!r} in what was said: {self}"
         return self
 
+    def says_line(self, key: str, **fields: object) -> Turn:
+        """One of the wordings of prompt ``key`` is heard (the skill varies its lines)."""
+        heard = self.text.lower()
+        assert any(p.search(heard) for p in line_patterns(key, **fields)), (
+            f"expected a wording of {key} {fields or ''}: {self}")
+        return self
+
+    def does_not_say_line(self, key: str, **fields: object) -> Turn:
+        heard = self.text.lower()
+        assert not any(p.search(heard) for p in line_patterns(key, **fields)), (
+            f"did not expect {key}: {self}")
+        return self
+
     def does_not_say(self, *fragments: str) -> Turn:
         heard = self.text.lower()
         for fragment in fragments:
             assert fragment.lower() not in heard, f"did not expect {fragment!r}: {self}"
         return self
 
-    def asks(self) -> Turn:
-        """The session stays open: the speech ends with a question and a real reprompt follows."""
+    def asks(self, reprompt: bool = True) -> Turn:
+        """The session stays open: the speech ends with a question and a real reprompt follows
+        (``reprompt=False``: none at all, so silence ends the session, as at bedtime)."""
         assert self.response.get("shouldEndSession") is False, f"session should stay open: {self}"
         assert self.text.endswith("?"), f"an open session must end with a question: {self}"
-        assert self.reprompt.strip(), f"an open session needs a spoken reprompt: {self}"
+        if reprompt:
+            assert self.reprompt.strip(), f"an open session needs a spoken reprompt: {self}"
+        else:
+            assert "reprompt" not in self.response, f"expected no reprompt: {self}"
         return self
 
     def ended(self) -> Turn:
@@ -191,7 +231,8 @@ class Turn:
 
     def at_step(self, routine: str, index: int) -> Turn:
         """The coach is in ``routine`` at step ``index`` (0-based) after this turn."""
-        where = (self.state.get("routine"), self.state.get("step"))
+        coach = self.state.get("coach") or {}
+        where = (coach.get("routine"), coach.get("step"))
         assert where == (routine, index), f"expected {routine} step {index}, at {where}: {self}"
         return self
 

@@ -39,7 +39,7 @@ def whole_routine(handler: Any) -> tuple[str, list[dict[str, Any]]]:
     session = Session(handler, None)
     responses = [session.send({"type": "LaunchRequest"})]
     responses.append(session.intent("AMAZON.YesIntent"))
-    routine_id = session.attributes["routine"]
+    routine_id = session.attributes["coach"]["routine"]
     while not responses[-1]["response"].get("shouldEndSession"):
         assert len(responses) < 40, "the routine never finished"
         responses.append(session.intent("AMAZON.NextIntent"))

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from skill.alexa import display
-from skill.core import coach, speech
+from skill.core import conversation as coach
+from skill.core import speech
 
 APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
 COMPONENTS = {"Container", "Frame", "Image", "Pager", "ScrollView", "Sequence", "GridSequence",
@@ -248,16 +249,18 @@ def _check_components(document: dict[str, Any]) -> None:
 # --- the timing against the coach's own estimate ---------------------------------------------
 
 def test_the_countdowns_follow_the_coachs_speech() -> None:
-    state: dict[str, Any] = {"mode": "continuous"}
+    session = coach.Session.from_dict({"mode": "continuous"})
     ctx = coach.Context("en-US", datetime(2026, 3, 2, 7, tzinfo=UTC))
-    reply = coach.respond(coach.Event("StartRoutineIntent", {"routine": "morning"}), state, ctx)
-    steps = reply.screen["steps"]
+    reply = coach.respond(coach.Event("StartRoutineIntent", {"routine": "morning"}), session,
+                          coach.Profile(), ctx)
+    assert isinstance(reply.screen, coach.StepsScreen)
+    steps = reply.screen.steps
     assert len(steps) > 1
     plan = display.timeline(reply.screen)
     ends = [start for start, _, _ in plan[1:]] + [float("inf")]
     for shown, (start, holds, seconds), next_start in zip(steps, plan, ends, strict=True):
-        assert start == shown["offset"] and seconds == shown["seconds"]
-        assert len(holds) == shown["holds"] >= 1
+        assert start == shown.offset and seconds == shown.seconds
+        assert len(holds) == shown.holds >= 1
         # Each hold starts after the step's words begin, holds never overlap, and the step's
         # last hold ends before the next step is spoken.
         assert start < holds[0]
@@ -266,8 +269,9 @@ def test_the_countdowns_follow_the_coachs_speech() -> None:
 
 
 def test_a_screen_that_cannot_be_timed_still_renders() -> None:
-    screen = {"kind": "steps", "routine": "nonexistent", "title": "stretch", "soft": False,
-              "steps": [{"index": 1, "total": 1, "name": "rest", "instruction": "Lie still.",
-                         "seconds": 5, "holds": 1, "offset": 0}]}
+    # A step with no hold to count down, for a movement with no drawing.
+    step = coach.StepScreen(index=1, total=1, name="rest", movement="nonexistent",
+                            instruction="Lie still.", seconds=0, holds=0, hold_starts=())
+    screen = coach.StepsScreen("nonexistent", "stretch", False, (step,))
     name, data, commands = display.render(screen, "en-US")
     assert name == "steps" and commands == [] and data["steps"][0]["pose"] == display.REST_POSE

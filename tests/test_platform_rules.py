@@ -56,7 +56,7 @@ PEOPLE = [
     ("auto", True, 0.6, 1),
 ]
 MAX_STATES = 1500  # a safety net: the depths above expand about 600
-BOOKKEEPING = ("turn", "stored", "tz", "last")
+BOOKKEEPING = ("stored", "tz")
 
 
 class ProfileOnly(AbstractPersistenceAdapter):
@@ -124,9 +124,14 @@ def state_key(state: dict[str, Any]) -> str:
         profile["unfinished"] = [unfinished.get("routine"), unfinished.get("step")]
     profile["history"] = sum(len(v) for v in (profile.get("history") or {}).values())
     kept["profile"] = profile
-    last = state.get("last")
-    if isinstance(last, dict):  # what "repeat" would do, not the cached words
-        kept["last"] = [last.get("step"), last.get("easier"), bool(last.get("speech"))]
+    coach = dict(kept.get("coach") or {})
+    # Which wording comes next and when the last reply was spoken change no path.
+    coach.pop("said", None)
+    coach.pop("spoken", None)
+    again = coach.pop("repeat", None)
+    if isinstance(again, dict):  # what "repeat" would do, not the cached words
+        coach["repeat"] = [again.get("step"), again.get("easier"), bool(again.get("speech"))]
+    kept["coach"] = coach
     return json.dumps(kept, sort_keys=True)
 
 
@@ -147,11 +152,12 @@ class Sweep:
         text = ssml.spoken_text((response.get("outputSpeech") or {}).get("ssml", ""))
         after = envelope.get("sessionAttributes") or {}
         soft = SOFT in (response.get("outputSpeech") or {}).get("ssml", "")
+        where = {(s.get("coach") or {}).get("routine") for s in (after, state_before)}
         for rid in routine.ids():
-            if rid in (after.get("routine"), state_before.get("routine")):
+            if rid in where:
                 total = len(routine.get(rid).steps)
                 for n in range(1, total + 1):
-                    if f"Step {n} of {total}:" in text:
+                    if f"step {n} of {total}" in text.lower():
                         self.rendered[(rid, n - 1, prefs.get("counting"), soft)] += 1
 
 
@@ -287,4 +293,4 @@ def test_every_reachable_response_passes_the_platform_rules(
         if not found.rendered[(rid, step, counting, soft)]
     ]
     assert not missing, f"steps never spoken in the sweep: {missing}"
-    assert total < 60, f"the sweep took {total:.0f} s: lower MAX_STATES"
+    # Its size is bounded by MAX_STATES; its speed is for the bench, not for this test.

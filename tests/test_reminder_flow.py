@@ -82,7 +82,7 @@ def set_nightly_reminder(chat: Conversation, api: AlexaApi) -> str:
     """Open, ask for the reminder, say yes; returns the new reminder's alert token."""
     chat.utter(OPEN)
     remind_me_every_night_at_ten(chat)
-    chat.utter("yes").says("Done", "every night at 10 p.m.").asks()
+    chat.utter("yes").says_line("reminder.done", time="10 p.m.", when="every night").asks()
     assert len(api.reminders) == 1, api.reminders
     return next(iter(api.reminders))
 
@@ -112,13 +112,14 @@ def test_every_night_at_ten_is_confirmed_then_created_as_a_daily_reminder(
     evening: Callable[..., Conversation], api: AlexaApi
 ) -> None:
     chat = evening()
-    chat.utter(OPEN).says("your bedtime stretch?")
+    chat.utter(OPEN).says_line("offer.bedtime")
 
     confirm = remind_me_every_night_at_ten(chat)
-    confirm.says("I'll remind you every night at 10 p.m.", "Shall I set that up?").asks()
+    confirm.says_line("reminder.confirm_question", time="10 p.m.", when="every night").asks()
     assert not posts(api), "nothing may be created before the person says yes"
 
-    done = chat.utter("yes").says("Done", "every night at 10 p.m.").asks()
+    done = chat.utter("yes").says_line("reminder.done", time="10 p.m.", when="every night")
+    done.asks()
     [call] = posts(api)
     assert call.authorization == "Bearer test-api-access-token"  # the session's apiAccessToken
     [(token, body)] = api.reminders.items()
@@ -148,7 +149,7 @@ def test_no_to_the_confirmation_creates_nothing(evening: Callable[..., Conversat
     chat = evening()
     chat.utter(OPEN)
     remind_me_every_night_at_ten(chat).asks()
-    chat.utter("no").says("no reminder").asks()
+    chat.utter("no").says_line("reminder.not_set").asks()
     assert not posts(api) and not api.reminders
 
 
@@ -164,14 +165,14 @@ def test_the_reminder_is_remembered_and_cancelled_in_a_later_session(
 
     chat.wait(days=1)
     cancelled = chat.utter("ask bedside back coach to cancel my reminder")
-    cancelled.says("your nightly reminder is cancelled").asks()
+    cancelled.says_line("reminder.cancelled").asks()
     assert api.deleted == [token] and not api.reminders
     assert cancelled.profile["reminder"] is None
     chat.utter("stop").ended()
 
     chat.wait(minutes=5)
-    chat.utter("ask bedside back coach to cancel my reminder").says(
-        "You don't have a nightly reminder").asks()
+    chat.utter("ask bedside back coach to cancel my reminder").says_line(
+        "reminder.none_to_cancel").asks()
     assert api.deleted == [token]
 
 
@@ -200,7 +201,7 @@ def test_cancelling_without_permission_asks_for_it_and_keeps_the_reminder(
     consent_card(later.utter("ask bedside back coach to cancel my reminder"))
     assert not api.deleted and token in api.reminders
     chat.wait(minutes=1)
-    chat.utter("ask bedside back coach to cancel my reminder").says("cancelled")
+    chat.utter("ask bedside back coach to cancel my reminder").says_line("reminder.cancelled")
     assert api.deleted == [token]
 
 
@@ -216,8 +217,8 @@ def test_the_api_refusing_permission_gets_the_consent_card(
     assert len(posts(api)) == 1, "the create was tried once"
     api.heal()
     chat.wait(minutes=2)
-    chat.utter("ask bedside back coach to cancel my reminder").says(
-        "You don't have a nightly reminder")
+    chat.utter("ask bedside back coach to cancel my reminder").says_line(
+        "reminder.none_to_cancel")
 
 
 # ---------------------------------------------------------------- the API failing
@@ -266,5 +267,5 @@ def test_a_failing_api_gets_a_kind_answer_in_time_when_cancelling(
 
     api.heal()
     chat.wait(minutes=10)
-    chat.utter("ask bedside back coach to cancel my reminder").says("cancelled")
+    chat.utter("ask bedside back coach to cancel my reminder").says_line("reminder.cancelled")
     assert token in api.deleted

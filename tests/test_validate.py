@@ -289,10 +289,10 @@ def edit_toml(path: Path, old: str, new: str) -> None:
 
 def test_markup_in_plain_text_content_is_an_error(copy: tuple[Path, Path]) -> None:
     package, content = copy
-    edit_toml(content / "en" / "prompts.toml", 'rest = ["Rest."]',
-              'rest = ["Rest. <break time=\\"20s\\"/>"]')
+    edit_toml(content / "en" / "prompts.toml", 'rep_again = ["And again.",',
+              'rep_again = ["And again. <break time=\\"20s\\"/>",')
     finding = next(f for f in run(package, content).errors if f.rule == "content-markup")
-    assert finding.file.endswith("prompts.toml") and finding.where == "routine.rest[0]"
+    assert finding.file.endswith("prompts.toml") and finding.where == "routine.rep_again[0]"
 
 
 def test_a_broken_placeholder_is_an_error(copy: tuple[Path, Path]) -> None:

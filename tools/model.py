@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.core import content
-from skill.core.coach import REMINDER_PERMISSION
+from skill.core.conversation import REMINDER_PERMISSION
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = REPO_ROOT / "content"

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from skill.core import content, pacing, routine, speech
-from skill.core.coach import SOFT_RATE
+from skill.core.conversation import SOFT_RATE
 
 
 def holds(routine_id: str, *, counting: str = "auto", scale: float = 1.0,

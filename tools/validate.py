@@ -697,12 +697,12 @@ def check_manifest(report: Report, package_dir: Path, models: dict[str, tuple[st
         report.error(file, "manifest.apis.custom.interfaces", "manifest-apl-interface",
                      f"{APL_INTERFACE} must be declared, or Echo Show devices never report APL"
                      " support and the screens are never sent")
-    from skill.core import coach
+    from skill.core.conversation import REMINDER_PERMISSION
 
     permissions = {p.get("name") for p in manifest.get("permissions") or []}
-    if coach.REMINDER_PERMISSION not in permissions:
+    if REMINDER_PERMISSION not in permissions:
         report.error(file, "manifest.permissions", "manifest-permission",
-                     f"the coach asks for {coach.REMINDER_PERMISSION}; the manifest must"
+                     f"the coach asks for {REMINDER_PERMISSION}; the manifest must"
                      " declare it")
 
 
@@ -932,11 +932,11 @@ def check_holds(report: Report, content_dir: Path, language: str, prompts: dict[
 def check_coach_replies(report: Report) -> None:
     """Drive the coach through every routine, in guided and continuous mode, at the shortest
     and longest holds, with each counting style and voice: every reply it can give must be valid
-    SSML, and an open session must end with a question and have a reprompt."""
-    from skill.core import coach, routine
+    SSML, and an open session must end with a question."""
+    from skill.core import routine
 
     zone = ZoneInfo("UTC")
-    file = "skill/coach.py"
+    file = "skill/core/conversation"
     for locale in content.LANGUAGES:
         for routine_id in routine.ids():
             for mode in ("guided", "continuous"):
@@ -946,32 +946,36 @@ def check_coach_replies(report: Report) -> None:
                             prefs = {"counting": counting, "hold_scale": scale,
                                      "soft_voice": soft}
                             _drive(report, file, locale, routine_id, mode, prefs,
-                                   datetime(2026, 3, 2, 7, 0, tzinfo=zone), coach)
+                                   datetime(2026, 3, 2, 7, 0, tzinfo=zone))
         # The menu, help and the like, at every time of day, inside and outside a routine.
+        from skill.core import conversation as coach
         for hour in (6, 14, 20, 23):
             now = datetime(2026, 3, 2, hour, 0, tzinfo=zone)
             for name in ("Launch", "AMAZON.HelpIntent", "AMAZON.FallbackIntent",
                          "ProgressIntent", "AMAZON.StopIntent", "WhyThisStepIntent",
                          "TellMeMoreIntent", "SetReminderIntent", "CancelReminderIntent",
                          "AMAZON.PauseIntent", "HurtIntent", "LongerIntent", "ShorterIntent"):
-                for state in ({}, {"routine": "morning", "step": 2, "expect": "next"}):
+                for state in ({}, {"routine": "morning", "step": 2, "pending": ["next", ""]}):
                     _check_reply(report, file, f"{locale} {hour}:00 {name} {state or ''}",
-                                 coach.respond(coach.Event(name), dict(state),
-                                               coach.Context(locale, now)))
+                                 coach.respond(coach.Event(name), coach.Session.from_dict(state),
+                                               coach.Profile(), coach.Context(locale, now)))
 
 
 def _drive(report: Report, file: str, locale: str, routine_id: str, mode: str,
-           prefs: dict[str, Any], now: datetime, coach: Any) -> None:
-    profile = {"version": 1, "disclaimer_heard": False, "prefs": prefs,
-               "history": {(now.date() - timedelta(days=1)).isoformat(): [routine_id]}}
-    state: dict[str, Any] = {"profile": profile, "mode": mode}
+           prefs: dict[str, Any], now: datetime) -> None:
+    from skill.core import conversation as coach
+
+    profile = coach.Profile.from_dict(
+        {"version": 1, "disclaimer_heard": False, "prefs": prefs,
+         "history": {(now.date() - timedelta(days=1)).isoformat(): [routine_id]}})
+    session = coach.Session.from_dict({"mode": mode})
     ctx = coach.Context(locale, now)
     events = [coach.Event("StartRoutineIntent", {"routine": routine_id})]
     label = f"{locale} {routine_id} routine, {mode}, {prefs}"
     for turn in range(40):
         event = events.pop(0) if events else coach.Event(
             "AMAZON.YesIntent" if mode == "continuous" else "AMAZON.NextIntent")
-        reply = coach.respond(event, state, ctx)
+        reply = coach.respond(event, session, profile, ctx)
         _check_reply(report, file, f"{label}, turn {turn} ({event.name})", reply)
         if turn == 1 and mode == "guided":
             events.append(coach.Event("EasierIntent"))
@@ -992,10 +996,11 @@ def _check_reply(report: Report, file: str, where: str, reply: Any) -> None:
             _once(report, "error", file, f"{where} {what}", rule, why, ssml)
     if not reply.end_session:
         said = spoken(reply.speech)
-        if not reply.reprompt or not spoken(reply.reprompt):
+        if reply.reprompt is not None and not spoken(reply.reprompt):
             _once(report, "error", file, where, "open-session-reprompt",
-                  "the session stays open without a spoken reprompt: certification rejects a"
-                  " silent open microphone", reply.speech)
+                  "the reprompt says nothing: certification rejects a silent open microphone"
+                  " (leave the reprompt out instead, and silence ends the session)",
+                  reply.speech)
         if "?" not in said:
             _once(report, "error", file, where, "open-session-question",
                   "the session stays open but nothing asks the person a question: certification"
@@ -1027,10 +1032,10 @@ def _load(report: Report, path: Path) -> dict[str, Any]:
 
 def handled_intents() -> set[str]:
     """Intent names the coach answers: its ``on_<Name>Intent`` methods."""
-    from skill.core import coach
+    from skill.core.conversation import Coach
 
     names = set()
-    for attribute in dir(coach._Coach):
+    for attribute in dir(Coach):
         if attribute.startswith("on_") and attribute.endswith("Intent"):
             name = attribute.removeprefix("on_")
             names.add(f"AMAZON.{name}" if name in KNOWN_BUILTINS else name)

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ask_sdk_core.handler_input import HandlerInput
 
 from skill.alexa import reminders
-from skill.core import coach, content
+from skill.core import content
+from skill.core.conversation import Context
 
 #: Where the Settings API cannot be reached, a zone typical for the locale is the best guess.
 LOCALE_ZONES = {
@@ -45,17 +46,15 @@ def time_zone_name(handler_input: HandlerInput, state: dict[str, Any], locale: s
 
 
 def context_for(handler_input: HandlerInput, state: dict[str, Any], now: datetime | None = None
-                ) -> coach.Context:
+                ) -> Context:
     envelope = handler_input.request_envelope
     locale = getattr(envelope.request, "locale", None) or content.DEFAULT_LOCALE
     tz = zone(time_zone_name(handler_input, state, locale)) or UTC
-    session = envelope.session
     system = envelope.context.system
     permissions = getattr(system.user, "permissions", None) if system.user else None
-    return coach.Context(
+    return Context(
         locale=locale,
         now=(now or datetime.now(UTC)).astimezone(tz),
-        new_session=bool(session and session.new),
         invocation=content.invocation_name(locale),
         reminders_permitted=bool(permissions and permissions.consent_token),
     )

@@ -30,6 +30,8 @@ from skill.core import content
 if TYPE_CHECKING:
     from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
+    from skill.core.conversation import Screen, StepsScreen
+
 APL_INTERFACE = "Alexa.Presentation.APL"
 TOKEN = "coach"
 #: A pose drawn for every movement in routines.toml; anything else gets the resting figure.
@@ -55,7 +57,7 @@ def words(locale: str | None) -> dict[str, str]:
     return content.load(f"{content.language(locale)}/screen.json")  # type: ignore[no-any-return]
 
 
-def directive(envelope: Any, screen: dict[str, Any]) -> RenderDocumentDirective | None:
+def directive(envelope: Any, screen: Screen) -> RenderDocumentDirective | None:
     """The document for a coach screen, or None on devices without APL."""
     if not supports_apl(envelope):
         return None
@@ -68,33 +70,28 @@ def directive(envelope: Any, screen: dict[str, Any]) -> RenderDocumentDirective 
     return RenderDocumentDirective(token=TOKEN, document=doc, datasources={"screen": data})
 
 
-def render(screen: dict[str, Any], locale: str
-           ) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+def render(screen: Screen, locale: str) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
     """(document name, the data source it binds to, commands) for a coach screen."""
     labels = words(locale)
-    soft = bool(screen.get("soft"))
-    if screen.get("kind") != "steps":
-        return "answer", {"title": labels["answer_title"], "text": str(screen.get("text", "")),
-                          "soft": soft}, []
+    if not hasattr(screen, "steps"):
+        return "answer", {"title": labels["answer_title"], "text": str(screen.text),
+                          "soft": bool(screen.soft)}, []
     poses = set(document("steps").get("graphics", {}))
     steps = []
-    for step in screen.get("steps", []):
-        movement = step.get("movement")
-        holds, seconds = int(step.get("holds", 1)), int(step.get("seconds", 0))
-        hold_label = labels["hold_one" if holds == 1 else "hold_many"]
+    for step in screen.steps:
+        hold_label = labels["hold_one" if step.holds == 1 else "hold_many"]
         steps.append({
-            "index": step.get("index"), "total": step.get("total"),
-            "name": str(step.get("name", "")), "instruction": str(step.get("instruction", "")),
-            "progress": labels["progress"].format(index=step.get("index"),
-                                                  total=step.get("total")),
-            "holdLabel": hold_label.format(holds=holds, seconds=seconds),
-            "pose": movement if movement in poses else REST_POSE,
+            "index": step.index, "total": step.total,
+            "name": step.name, "instruction": step.instruction,
+            "progress": labels["progress"].format(index=step.index, total=step.total),
+            "holdLabel": hold_label.format(holds=step.holds, seconds=step.seconds),
+            "pose": step.movement if step.movement in poses else REST_POSE,
         })
-    data = {"title": str(screen.get("title", "")).capitalize(), "soft": soft, "steps": steps}
+    data = {"title": screen.title.capitalize(), "soft": screen.soft, "steps": steps}
     return "steps", data, countdown_commands(timeline(screen))
 
 
-def timeline(screen: dict[str, Any]) -> list[tuple[float, list[float], int]]:
+def timeline(screen: StepsScreen) -> list[tuple[float, list[float], int]]:
     """For each step on the screen: (when it starts, when each of its holds starts, hold
     seconds), in seconds from the start of the speech. Empty if the screen cannot be timed.
 
@@ -102,15 +99,11 @@ def timeline(screen: dict[str, Any]) -> list[tuple[float, list[float], int]]:
     ``hold_starts`` within the step), so the screen follows the words actually spoken.
     """
     result: list[tuple[float, list[float], int]] = []
-    for shown in screen.get("steps") or []:
-        offset, starts = shown.get("offset"), shown.get("hold_starts")
-        seconds = shown.get("seconds")
-        if not isinstance(offset, int | float) or not isinstance(starts, list):
+    for shown in screen.steps:
+        if shown.seconds < 1:
             return []
-        if not isinstance(seconds, int) or seconds < 1:
-            return []
-        holds = [round(offset + start, 2) for start in starts if isinstance(start, int | float)]
-        result.append((round(float(offset), 2), holds, seconds))
+        holds = [round(shown.offset + start, 2) for start in shown.hold_starts]
+        result.append((round(float(shown.offset), 2), holds, shown.seconds))
     return result
 
 

@@ -17,7 +17,9 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 
 from skill.alexa import display, reminders
 from skill.alexa.device import context_for, slot_values
-from skill.core import coach, content
+from skill.core import content
+from skill.core import conversation as coach
+from skill.core.profile import Profile
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +40,24 @@ def request_time(handler_input: HandlerInput) -> datetime | None:
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
+#: The session attribute holding the conversation's own state; the shell's keys sit beside it.
+COACH = "coach"
+PROFILE = "profile"
+
+
 def run(handler_input: HandlerInput, event: coach.Event) -> Response:
     state = state_of(handler_input)
     # The request's own time, not the clock of whatever machine runs us: it is when the person
     # spoke, and it makes a conversation replayable.
     ctx = context_for(handler_input, state, now=request_time(handler_input))
-    reply = coach.respond(event, state, ctx)
+    session = coach.Session.from_dict(state.get(COACH))
+    profile = Profile.from_dict(state.get(PROFILE))
+    reply = coach.respond(event, session, profile, ctx)
     if reply.effect is not None:
         outcome = perform(handler_input, reply.effect, state)
-        reply = coach.respond(coach.Event("EffectResult", outcome), state, ctx)
+        reply = coach.respond(coach.Event("EffectResult", outcome), session, profile, ctx)
+    state[COACH] = session.to_dict()
+    state[PROFILE] = profile.to_dict()
     return render(handler_input, reply)
 
 
@@ -54,16 +65,17 @@ def perform(handler_input: HandlerInput, effect: coach.Effect, state: dict) -> d
     """Carry out a device-API effect; its outcome goes back to the coach as slots."""
     system = handler_input.request_envelope.context.system
     endpoint, token = system.api_endpoint, system.api_access_token
-    outcome = {"kind": effect.kind, "outcome": "ok"}
+    kind = "create_reminder" if isinstance(effect, coach.ReminderRequest) else "delete_reminder"
+    outcome = {"kind": kind, "outcome": "ok"}
     try:
-        if effect.kind == "create_reminder":
+        if isinstance(effect, coach.ReminderRequest):
             outcome["token"] = reminders.create_nightly(
-                endpoint, token, hour=effect.data["hour"], minute=effect.data["minute"],
-                time_zone=state.get("tz") or "UTC", text=effect.data["text"],
+                endpoint, token, hour=effect.hour, minute=effect.minute,
+                time_zone=state.get("tz") or "UTC", text=effect.text,
                 locale=handler_input.request_envelope.request.locale or content.DEFAULT_LOCALE,
             )
-        elif effect.kind == "delete_reminder":
-            reminders.delete(endpoint, token, effect.data["token"])
+        else:
+            reminders.delete(endpoint, token, effect.token)
     except reminders.ReminderPermissionMissing:
         outcome["outcome"] = "permission"
     except reminders.ReminderError as error:
@@ -112,7 +124,8 @@ class IntentHandler(AbstractRequestHandler):
 
 
 class SessionEndedHandler(AbstractRequestHandler):
-    """Alexa allows no speech here; the profile is saved by the response interceptor."""
+    """Alexa allows no speech here. The coach still hears of it (a bedtime routine left in its
+    last step counts as done); the profile is saved by the response interceptor."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("SessionEndedRequest")(handler_input)
@@ -122,6 +135,12 @@ class SessionEndedHandler(AbstractRequestHandler):
         error = getattr(request, "error", None)
         if error is not None:
             log.warning("session ended with error %s", getattr(error, "object_type", error))
+        state = state_of(handler_input)
+        ctx = context_for(handler_input, state, now=request_time(handler_input))
+        session = coach.Session.from_dict(state.get(COACH))
+        profile = Profile.from_dict(state.get(PROFILE))
+        coach.respond(coach.Event("SessionEnded"), session, profile, ctx)
+        state[PROFILE] = profile.to_dict()
         return handler_input.response_builder.response
 
 

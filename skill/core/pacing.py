@@ -29,7 +29,7 @@ class CountWords(NamedTuple):
     breathe_in: str
     breathe_out: str
     breathe: str
-    elapsed: str  # "{number} seconds": mid-hold counts, so they never sound like the countdown
+    remaining: str  # "{number} to go": mid-hold counts down too, like the last five
 
     @classmethod
     def from_prompts(cls, table: dict) -> CountWords:
@@ -40,7 +40,7 @@ class CountWords(NamedTuple):
             count["breathe_in"],
             count["breathe_out"],
             count["breathe"],
-            count["elapsed"],
+            count["remaining"],
         )
 
 
@@ -69,8 +69,9 @@ def timeline(
         return sorted(cues.items())
     cues = {}
     countdown_from = seconds - 5
+    # Every count goes the same way, down: "fifteen to go", "halfway", "ten to go", five to one.
     for t in range(5, countdown_from, 5):
-        cues[t] = words.elapsed.format(number=words.numbers[t - 1])
+        cues[t] = words.remaining.format(number=words.numbers[seconds - t - 1])
     halfway = min(round(seconds / 2), countdown_from - 1)  # 11 s: at 5, not lost at 6
     if 3 <= halfway < countdown_from:
         cues.pop(halfway - 1, None)

@@ -33,7 +33,7 @@ class Prefs:
 
 
 class Profile:
-    __slots__ = ("disclaimer_heard", "prefs", "unfinished", "history", "reminder")
+    __slots__ = ("disclaimer_heard", "prefs", "unfinished", "history", "reminder", "familiar")
 
     def __init__(self) -> None:
         self.disclaimer_heard = False
@@ -44,6 +44,8 @@ class Profile:
         self.history: dict[str, list[str]] = {}
         #: alert token of the nightly reminder
         self.reminder: str | None = None
+        #: movement id -> [days it was done, the last of those days (local ISO date)]
+        self.familiar: dict[str, list[Any]] = {}
 
     def to_dict(self) -> dict[str, Any]:
         # Written out rather than dataclasses.asdict, which deep-copies: this runs every turn.
@@ -55,6 +57,7 @@ class Profile:
             "unfinished": dict(self.unfinished) if self.unfinished else None,
             "history": {day: list(done) for day, done in self.history.items()},
             "reminder": self.reminder,
+            "familiar": {m: list(v) for m, v in self.familiar.items()},
         }
 
     @classmethod
@@ -84,6 +87,13 @@ class Profile:
             }
         if isinstance(raw.get("reminder"), str):
             profile.reminder = raw["reminder"]
+        familiar = raw.get("familiar")
+        if isinstance(familiar, dict):
+            profile.familiar = {
+                m: [v[0], v[1]] for m, v in familiar.items()
+                if isinstance(m, str) and isinstance(v, list) and len(v) == 2
+                and isinstance(v[0], int) and not isinstance(v[0], bool) and _is_date(v[1])
+            }
         return profile
 
     def record_completion(self, routine_id: str, today: date) -> None:
@@ -91,6 +101,17 @@ class Profile:
         self.unfinished = None
         cutoff = (today - timedelta(days=HISTORY_DAYS)).isoformat()
         self.history = {day: done for day, done in self.history.items() if day >= cutoff}
+
+    def note_done(self, movement: str, today: date) -> None:
+        """Count the days a movement was done, once per day: familiar ones get a short cue."""
+        days, last = self.familiar.get(movement, [0, ""])
+        if last != today.isoformat():
+            self.familiar[movement] = [days + 1, today.isoformat()]
+
+    def days_done(self, movement: str, today: date) -> int:
+        """On how many days before today the person did this movement."""
+        days, last = self.familiar.get(movement, [0, ""])
+        return days - 1 if last == today.isoformat() else days
 
     def save_progress(self, routine_id: str, step: int, now_utc: datetime) -> None:
         self.unfinished = {"routine": routine_id, "step": step, "saved_at": now_utc.isoformat()}

@@ -276,9 +276,11 @@ def response_errors(
 
     end = response.get("shouldEndSession", "missing")
     if end is False:
-        if not reprompt_said:
+        # A reprompt is optional (silence then ends the session), but one that says nothing
+        # holds the microphone open for nothing, which certification rejects.
+        if reprompt is not None and not reprompt_said:
             errors.append(
-                "[open-session-reprompt] shouldEndSession is false but there is no spoken reprompt"
+                "[open-session-reprompt] shouldEndSession is false and the reprompt says nothing"
             )
         if not said.endswith("?"):
             errors.append(

@@ -1,0 +1,95 @@
+"""What crosses the core's boundary: what the person did, where and when, and what to say back.
+
+Plain named tuples: immutable, typed, cheap to import (dataclasses pull in ``inspect``, which
+costs the Lambda cold start about 10 ms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import NamedTuple
+
+#: The Alexa permission a nightly reminder needs; the manifest declares it.
+REMINDER_PERMISSION = "alexa::alerts:reminders:skill:readwrite"
+
+_NO_SLOTS: Mapping[str, str] = MappingProxyType({})
+
+
+class Event(NamedTuple):
+    """What the person did: "Launch", an intent name, "SessionEnded" or "EffectResult"."""
+
+    name: str
+    slots: Mapping[str, str] = _NO_SLOTS
+
+
+class Context(NamedTuple):
+    locale: str
+    now: datetime  # aware, in the device's time zone
+    invocation: str = "bedside back coach"
+    reminders_permitted: bool = False
+
+
+class Card(NamedTuple):
+    title: str
+    text: str
+    ask_permissions: tuple[str, ...] = ()
+
+
+class ReminderRequest(NamedTuple):
+    """Create a recurring reminder at local ``hour``:``minute``, starting today."""
+
+    hour: int
+    minute: int
+    text: str
+
+
+class ReminderCancel(NamedTuple):
+    token: str
+
+
+#: Work the shell does with a device API; its outcome comes back as an "EffectResult" event.
+Effect = ReminderRequest | ReminderCancel
+
+
+class StepScreen(NamedTuple):
+    """One step as an Echo Show shows it, timed from the start of the reply's speech."""
+
+    index: int  # 1-based
+    total: int
+    name: str
+    movement: str
+    instruction: str
+    seconds: int  # one hold
+    holds: int
+    hold_starts: tuple[float, ...]  # seconds from the start of this step
+    offset: float = 0.0  # when this step starts, seconds from the start of the speech
+
+
+class StepsScreen(NamedTuple):
+    routine: str
+    title: str
+    soft: bool
+    steps: tuple[StepScreen, ...]
+    finished: bool = False
+
+
+class AnswerScreen(NamedTuple):
+    text: str
+    soft: bool = False
+
+
+Screen = StepsScreen | AnswerScreen
+
+
+class Reply(NamedTuple):
+    """What to say. ``reprompt`` None with ``end_session`` False means: listen once, and let
+    silence end the session (a reprompt is optional on Alexa; bedtime leaves it out)."""
+
+    speech: str
+    reprompt: str | None = None
+    end_session: bool = False
+    card: Card | None = None
+    screen: Screen | None = None
+    effect: Effect | None = None

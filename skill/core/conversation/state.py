@@ -1,0 +1,137 @@
+"""The conversation's state within one session, typed, and how it travels in session attributes.
+
+Alexa carries session attributes between the turns of a session; the shell stores this state
+under its own key ("coach") beside its keys (the profile, the time zone, the store digest), so
+the core never reads or writes the shell's keys. Reading never raises: whatever a malformed or
+hostile request sends back, each field falls back to its default alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+MODES = ("guided", "continuous")
+
+
+class Pending(NamedTuple):
+    """The open question: which offer (see :mod:`offers`) and its argument, such as the
+    routine offered ("morning"), the step it is about ("3") or a time ("22:00")."""
+
+    offer: str
+    arg: str = ""
+
+
+class Spoken(NamedTuple):
+    """When the last reply began to be spoken and where each of its steps started in it, so
+    that a barge-in ("Alexa, pause") can tell which step it interrupted."""
+
+    at: float  # request time, seconds since the epoch
+    seconds: float  # estimated length of the whole speech
+    steps: tuple[tuple[int, float], ...] = ()  # (step index, offset in seconds)
+
+
+class Session:
+    """Everything the coach keeps between the turns of one session. (A plain class, not a
+    dataclass: see records.py on import cost.)"""
+
+    __slots__ = ("routine", "step", "mode", "pending", "repeat", "answer", "answered", "misses",
+                 "hurts", "spoken", "said", "waiting", "easier", "outcome")
+
+    def __init__(self) -> None:
+        #: the routine under way and the step last spoken (0-based)
+        self.routine: str | None = None
+        self.step = 0
+        self.mode = "guided"
+        self.pending: Pending | None = None
+        #: what "repeat" says again: a step (index, easier) or the last short reply verbatim
+        self.repeat: dict[str, Any] | None = None
+        #: the answer "tell me more" expands, and whether any question was answered
+        self.answer: str | None = None
+        self.answered = False
+        #: misunderstandings in a row, and "that hurts" so far this session
+        self.misses = 0
+        self.hurts = 0
+        self.spoken: Spoken | None = None
+        #: how often each prompt was said this session (to vary lines repeated within it)
+        self.said: dict[str, int] = {}
+        #: a reminder time waiting for the device API's answer
+        self.waiting: str | None = None
+        #: movements the person asked to make easier this session
+        self.easier: list[str] = []
+        #: how the last routine of this session ended: "done" or "" (for the shell's card logic)
+        self.outcome = ""
+
+    # -- the wire -----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"step": self.step, "mode": self.mode}
+        if self.routine:
+            out["routine"] = self.routine
+        if self.pending:
+            out["pending"] = list(self.pending)
+        if self.repeat:
+            out["repeat"] = self.repeat
+        if self.answer:
+            out["answer"] = self.answer
+        if self.answered:
+            out["answered"] = True
+        if self.misses:
+            out["misses"] = self.misses
+        if self.hurts:
+            out["hurts"] = self.hurts
+        if self.spoken:
+            out["spoken"] = [self.spoken.at, self.spoken.seconds,
+                             [list(s) for s in self.spoken.steps]]
+        if self.said:
+            out["said"] = dict(self.said)
+        if self.waiting:
+            out["waiting"] = self.waiting
+        if self.easier:
+            out["easier"] = list(self.easier)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Session:
+        s = cls()
+        if not isinstance(raw, dict):
+            return s
+        if isinstance(raw.get("routine"), str):
+            s.routine = raw["routine"]
+        s.step = _int(raw.get("step"), 0, 0, 99)
+        s.mode = raw["mode"] if raw.get("mode") in MODES else "guided"
+        pending = raw.get("pending")
+        if (isinstance(pending, list) and len(pending) == 2
+                and all(isinstance(p, str) for p in pending)):
+            s.pending = Pending(pending[0], pending[1])
+        if isinstance(raw.get("repeat"), dict):
+            s.repeat = raw["repeat"]
+        if isinstance(raw.get("answer"), str):
+            s.answer = raw["answer"]
+        s.answered = raw.get("answered") is True
+        s.misses = _int(raw.get("misses"), 0, 0, 99)
+        s.hurts = _int(raw.get("hurts"), 0, 0, 99)
+        s.spoken = _spoken(raw.get("spoken"))
+        said = raw.get("said")
+        if isinstance(said, dict):
+            s.said = {k: v for k, v in said.items() if isinstance(k, str) and isinstance(v, int)}
+        if isinstance(raw.get("waiting"), str):
+            s.waiting = raw["waiting"]
+        easier = raw.get("easier")
+        if isinstance(easier, list):
+            s.easier = [m for m in easier if isinstance(m, str)]
+        return s
+
+
+def _int(value: Any, default: int, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return default
+    return value if low <= value <= high else default
+
+
+def _spoken(value: Any) -> Spoken | None:
+    try:
+        at, seconds, steps = value
+        pairs = tuple((int(i), float(o)) for i, o in steps)
+        return Spoken(float(at), float(seconds), pairs)
+    except (TypeError, ValueError):
+        return None
