@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 import uuid
 import zipfile
 from datetime import UTC, datetime
@@ -283,18 +282,21 @@ def test_bytecode_is_for_python313_and_never_stale(names: list[str], unpacked: P
         assert flags == 0b01, f"{pyc.name}: not an unchecked hash-based .pyc"
 
 
-def test_requirements_cover_the_runtime_dependencies() -> None:
-    """lambda/requirements.txt names every runtime dependency in pyproject, except boto3."""
+def test_dependencies_are_exactly_the_lambda_lock(names: list[str]) -> None:
+    """What ships besides the skill is requirements/lambda.txt, version for version (installed
+    with --require-hashes --no-deps), and nothing that lock leaves out for the runtime."""
 
-    def name(requirement: str) -> str:
-        return re.split(r"[\s<>=!~;\[]", requirement.strip(), maxsplit=1)[0].lower()
+    def dist(folder: str) -> tuple[str, str]:
+        name, version = folder.removesuffix(".dist-info").split("-", 1)
+        return re.sub(r"[-_.]+", "-", name).lower(), version
 
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    needed = {name(r) for r in project["dependencies"] + project["optional-dependencies"]["aws"]}
-    lines = (ROOT / "lambda" / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    listed = {name(line) for line in lines if line.strip() and not line.startswith("#")}
-    assert needed - {"boto3"} <= listed
-    assert "boto3" not in listed
+    shipped = {dist(n.split("/")[0]) for n in names if n.split("/")[0].endswith(".dist-info")}
+    text = (ROOT / "requirements" / "lambda.txt").read_text(encoding="utf-8")
+    locked = {
+        (re.sub(r"[-_.]+", "-", name).lower(), version)
+        for name, version in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.M)
+    }
+    assert locked and shipped == locked
 
 
 def test_built_handler_answers_a_launch_in_a_clean_runtime(
