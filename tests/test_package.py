@@ -194,7 +194,7 @@ def _invoke(python: Path, task: Path, cwd: Path, events: list[dict], env: dict[s
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "stderr": proc.stderr}
 
 
 @pytest.fixture(scope="session")
@@ -232,7 +232,18 @@ def invocation(
         )
         counts = db.counts()
         items = db.client().scan(TableName=TABLE)["Items"]
-    return {"first": first, "second": second, "db_counts": counts, "items": items}
+        # Deployed by hand without SKILL_ID: it would answer any skill, so it answers none.
+        db.reset_counts()
+        unconfigured = _invoke(
+            runtime_python,
+            unpacked,
+            cwd,
+            [_envelope({"type": "LaunchRequest"}, skill_id=OTHER_SKILL_ID)],
+            {"SKILL_TABLE": TABLE, **db.env()},
+        )
+        unconfigured["db_counts"] = db.counts()
+    return {"first": first, "second": second, "db_counts": counts, "items": items,
+            "unconfigured": unconfigured}  # fmt: skip
 
 
 def test_zip_is_small(artifact: dict[str, Any]) -> None:
@@ -341,3 +352,17 @@ def test_built_handler_refuses_another_skill(invocation: dict[str, Any]) -> None
     reply = invocation["second"]["replies"][1]
     # ask-sdk raises on a skill ID mismatch; Lambda then reports an error to Alexa.
     assert "error" in reply, reply
+
+
+def test_built_handler_without_a_skill_id_refuses_everyone(invocation: dict[str, Any]) -> None:
+    unconfigured = invocation["unconfigured"]
+    (reply,) = unconfigured["replies"]
+    assert "ok" in reply, reply.get("error")  # answered, not crashed
+    response = reply["ok"]["response"]
+    assert response["shouldEndSession"] is True
+    assert "something went wrong" in response["outputSpeech"]["ssml"]
+    assert not unconfigured["db_counts"], unconfigured["db_counts"]  # the table is not touched
+    # Said where the function logs, by the logging lambda_function.py sets up.
+    assert "ERROR skill.alexa.refusal: refused a LaunchRequest: SKILL_ID is not set" in (
+        unconfigured["stderr"]
+    )
