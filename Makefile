@@ -8,11 +8,20 @@ NODE_STAMP := node_modules/.installed
 APT_STAMP  := .venv/.apt-installed
 PORT ?= 5000
 
-.PHONY: setup chat serve test eval bench validate model check-template package lint clean
+.PHONY: setup chat serve test eval bench validate model check-template package lint clean \
+	lock audit
 
-$(PIP_STAMP): pyproject.toml
+# Hashed locks generated from pyproject.toml by `make lock` (scripts/lock.py); never edited by hand.
+DEV_LOCK    := requirements/dev.txt
+LAMBDA_LOCK := requirements/lambda.txt
+
+# Everything comes from the lock, pip and setuptools too (the venv's own, bundled with
+# Python, have known advisories); then the project itself, editable, built by the locked setuptools.
+$(PIP_STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' >&2
+	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(DEV_LOCK) >&2
+	@$(PY) -m pip install -qq --disable-pip-version-check --no-deps --no-build-isolation -e . >&2
+	@$(PY) -m pip check >&2
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -42,6 +51,7 @@ test: setup
 	$(PY) -m tools validate
 	$(PY) -m pytest
 	$(PY) -m tools eval
+	$(PY) scripts/audit.py
 
 eval: $(PIP_STAMP)
 	$(PY) -m tools eval
@@ -61,25 +71,35 @@ lint: $(PIP_STAMP)
 check-template: $(PIP_STAMP)
 	@bash scripts/check-template.sh
 
+# Resolve pyproject.toml's dependencies again into requirements/*.txt (needs PyPI). Versions
+# already locked are kept unless pyproject needs others; UPGRADE=1 takes the newest allowed.
+lock: $(PIP_STAMP)
+	@$(PY) scripts/lock.py
+
+# Every locked package against the advisory database (scripts/audit.py says what it can reach).
+audit: $(PIP_STAMP)
+	@$(PY) scripts/audit.py
+
 package: $(PIP_STAMP)
 	@bash scripts/package.sh
 
 # Run by `sam build` (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set: the function gets
 # the skill package (core, Alexa shell and compiled bundle: the web service and tools live outside
-# it, so nothing needs excluding), the entry point and the runtime dependencies built for Lambda,
-# nothing else. boto3 and its own dependencies ship with the Lambda runtime, so they are removed.
+# it, so nothing needs excluding), the entry point and the runtime dependencies from their hashed
+# lock, built for Lambda, nothing else. The lock leaves out what the Lambda runtime provides
+# (boto3 and its own dependencies), and --no-deps keeps pip to exactly what it lists. The venv's
+# pip (locked and audited) installs them for the target platform.
 # Bytecode is compiled for python3.13 with hash checks off: /var/task is read-only, so without it
 # every cold start compiles ask-sdk-model again (0.4 s here, several times that at 128 MB).
 LAMBDA_PYTHON ?= python3.13
-LAMBDA_RUNTIME_PROVIDED := boto3 botocore s3transfer jmespath
 build-SkillFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR unset: use make package" >&2; exit 2; }
 	tar -cf - --exclude=__pycache__ --exclude='*.pyc' skill | tar -xf - -C "$(ARTIFACTS_DIR)"
 	cp lambda/lambda_function.py "$(ARTIFACTS_DIR)/"
-	$(LAMBDA_PYTHON) -m pip install -q --disable-pip-version-check --no-compile \
+	$(PY) -m pip install -q --disable-pip-version-check --no-compile --require-hashes --no-deps \
 		--only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.13 \
-		--implementation cp --abi cp313 --target "$(ARTIFACTS_DIR)" -r lambda/requirements.txt
-	cd "$(ARTIFACTS_DIR)" && rm -rf bin $(foreach p,$(LAMBDA_RUNTIME_PROVIDED),$(p) $(p)-*.dist-info)
+		--implementation cp --abi cp313 --target "$(ARTIFACTS_DIR)" -r $(LAMBDA_LOCK)
+	rm -rf "$(ARTIFACTS_DIR)/bin"
 	$(LAMBDA_PYTHON) -W ignore -m compileall -q -j0 --invalidation-mode unchecked-hash \
 		"$(ARTIFACTS_DIR)"
 

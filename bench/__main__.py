@@ -19,6 +19,8 @@ from typing import Any
 from bench import envelopes
 
 ROOT = Path(__file__).resolve().parent.parent
+# Local development: the skill answers without a skill ID (here and in the processes started).
+os.environ["SKILL_LOCAL"] = "1"
 TARGETS = {"cold": 1.3, "warm": 2.0, "rss_mb": 64.0, "answer_p99_ms": 2.0}
 
 CHILD = r"""

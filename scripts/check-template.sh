@@ -3,7 +3,10 @@
 #   1. sam validate: SAM's own schema (a misspelled event type fails here, not in cfn-lint);
 #   2. samtranslator turns the template into plain CloudFormation, then cfn-lint checks that
 #      (a !Ref to a missing resource only shows up after translation);
-#   3. cfn-lint on the template as written.
+#   3. cfn-lint on the template as written;
+#   4. policy (scripts/template_policy.py): what the deployment must have that no linter asks for
+#      (alarms and the storage-failure metric filter, reserved concurrency, deletion protection,
+#      short log retention).
 # Every step runs even after a failure, so one run lists every problem. Exits 1 if any failed.
 # Usage: scripts/check-template.sh [TEMPLATE]   (default: template.yaml at the repo root)
 # Needs the project venv (make check-template installs it); BIN overrides where its tools are.
@@ -84,6 +87,7 @@ else
     failed+=("cfn-lint (translated): skipped, translation failed")
 fi
 step "cfn-lint (template)" "$bin/cfn-lint" --regions "$AWS_DEFAULT_REGION" -- "$template"
+step "policy" "$bin/python" "$root/scripts/template_policy.py" "$template"
 
 if [ ${#failed[@]} -gt 0 ]; then
     printf 'template check FAILED: %s\n' "${failed[@]}" >&2

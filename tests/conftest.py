@@ -11,6 +11,15 @@ import pytest
 from tests.conversation import Conversation
 
 
+@pytest.fixture(scope="session", autouse=True)
+def local_development() -> Iterator[None]:
+    """Tests run the skill as local development does: SKILL_LOCAL=1, so it answers without a
+    skill ID (servers the tests start inherit it). Tests of the refusal take it away."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SKILL_LOCAL", "1")
+        yield
+
+
 @pytest.fixture
 def skill_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The skill as Lambda builds it from the environment, storing profiles in a fresh SQLite

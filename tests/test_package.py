@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 import uuid
 import zipfile
 from datetime import UTC, datetime
@@ -195,7 +194,7 @@ def _invoke(python: Path, task: Path, cwd: Path, events: list[dict], env: dict[s
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "stderr": proc.stderr}
 
 
 @pytest.fixture(scope="session")
@@ -233,7 +232,18 @@ def invocation(
         )
         counts = db.counts()
         items = db.client().scan(TableName=TABLE)["Items"]
-    return {"first": first, "second": second, "db_counts": counts, "items": items}
+        # Deployed by hand without SKILL_ID: it would answer any skill, so it answers none.
+        db.reset_counts()
+        unconfigured = _invoke(
+            runtime_python,
+            unpacked,
+            cwd,
+            [_envelope({"type": "LaunchRequest"}, skill_id=OTHER_SKILL_ID)],
+            {"SKILL_TABLE": TABLE, **db.env()},
+        )
+        unconfigured["db_counts"] = db.counts()
+    return {"first": first, "second": second, "db_counts": counts, "items": items,
+            "unconfigured": unconfigured}  # fmt: skip
 
 
 def test_zip_is_small(artifact: dict[str, Any]) -> None:
@@ -283,18 +293,21 @@ def test_bytecode_is_for_python313_and_never_stale(names: list[str], unpacked: P
         assert flags == 0b01, f"{pyc.name}: not an unchecked hash-based .pyc"
 
 
-def test_requirements_cover_the_runtime_dependencies() -> None:
-    """lambda/requirements.txt names every runtime dependency in pyproject, except boto3."""
+def test_dependencies_are_exactly_the_lambda_lock(names: list[str]) -> None:
+    """What ships besides the skill is requirements/lambda.txt, version for version (installed
+    with --require-hashes --no-deps), and nothing that lock leaves out for the runtime."""
 
-    def name(requirement: str) -> str:
-        return re.split(r"[\s<>=!~;\[]", requirement.strip(), maxsplit=1)[0].lower()
+    def dist(folder: str) -> tuple[str, str]:
+        name, version = folder.removesuffix(".dist-info").split("-", 1)
+        return re.sub(r"[-_.]+", "-", name).lower(), version
 
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    needed = {name(r) for r in project["dependencies"] + project["optional-dependencies"]["aws"]}
-    lines = (ROOT / "lambda" / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    listed = {name(line) for line in lines if line.strip() and not line.startswith("#")}
-    assert needed - {"boto3"} <= listed
-    assert "boto3" not in listed
+    shipped = {dist(n.split("/")[0]) for n in names if n.split("/")[0].endswith(".dist-info")}
+    text = (ROOT / "requirements" / "lambda.txt").read_text(encoding="utf-8")
+    locked = {
+        (re.sub(r"[-_.]+", "-", name).lower(), version)
+        for name, version in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.M)
+    }
+    assert locked and shipped == locked
 
 
 def test_built_handler_answers_a_launch_in_a_clean_runtime(
@@ -339,3 +352,17 @@ def test_built_handler_refuses_another_skill(invocation: dict[str, Any]) -> None
     reply = invocation["second"]["replies"][1]
     # ask-sdk raises on a skill ID mismatch; Lambda then reports an error to Alexa.
     assert "error" in reply, reply
+
+
+def test_built_handler_without_a_skill_id_refuses_everyone(invocation: dict[str, Any]) -> None:
+    unconfigured = invocation["unconfigured"]
+    (reply,) = unconfigured["replies"]
+    assert "ok" in reply, reply.get("error")  # answered, not crashed
+    response = reply["ok"]["response"]
+    assert response["shouldEndSession"] is True
+    assert "something went wrong" in response["outputSpeech"]["ssml"]
+    assert not unconfigured["db_counts"], unconfigured["db_counts"]  # the table is not touched
+    # Said where the function logs, by the logging lambda_function.py sets up.
+    assert "ERROR skill.alexa.refusal: refused a LaunchRequest: SKILL_ID is not set" in (
+        unconfigured["stderr"]
+    )

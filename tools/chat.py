@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default="chat-user", help="who is talking (memory is per user)")
     args = parser.parse_args(argv)
     os.environ.setdefault("SKILL_TIME_ZONE", local_time_zone() or "UTC")
+    os.environ.setdefault("SKILL_LOCAL", "1")  # local development: no skill ID needed
 
     from skill.alexa.app import handler  # after the environment is settled
 

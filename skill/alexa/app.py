@@ -115,11 +115,17 @@ def build_skill(
     skill_id: str | None = None,
     use_default_store: bool = True,
 ) -> CustomSkill:
-    """The skill. ``persistence`` overrides the store chosen from the environment."""
+    """The skill. ``persistence`` overrides the store chosen from the environment. Without a skill
+    ID (argument, else SKILL_ID) it refuses every request, unless in local development."""
+    from skill.alexa import refusal
+
+    skill_id = (skill_id if skill_id is not None else os.environ.get("SKILL_ID")) or None
+    if skill_id is None and not refusal.local_development():
+        return refusal.refusing_skill()
     if persistence is None and use_default_store:
         persistence = default_adapter()
     builder = CustomSkillBuilder(persistence_adapter=persistence)
-    builder.skill_id = skill_id if skill_id is not None else (os.environ.get("SKILL_ID") or None)
+    builder.skill_id = skill_id
     for handler in (
         handlers.LaunchHandler(),
         handlers.IntentHandler(),
