@@ -240,8 +240,10 @@ def _run(text: str) -> tuple[Element, ...]:
     return tuple(found)
 
 
-def _sequences(pattern: str) -> list[tuple[Element, ...]]:
-    """Every element sequence a pattern stands for; each bracket-free stretch is read once."""
+@cache
+def _sequences(pattern: str) -> tuple[tuple[Element, ...], ...]:
+    """Every element sequence a pattern stands for; each bracket-free stretch and each group
+    of alternatives is read once (many patterns share them)."""
     found: list[tuple[Element, ...]] = [()]
     for part in _split(pattern):
         if part.startswith("("):
@@ -250,7 +252,7 @@ def _sequences(pattern: str) -> list[tuple[Element, ...]]:
         else:
             run = _run(part)
             found = [head + run for head in found]
-    return found
+    return tuple(found)
 
 
 def _elements(phrase: str) -> tuple[Element, ...]:
@@ -280,10 +282,13 @@ class _Entry(NamedTuple):
     value: Any  # term: frozenset of classes; trigger: (category, direction)
     text: str  # the pattern it came from, for error messages
     anchored: bool = False  # only at the start of a sentence ("^")
+    final: bool = False  # only at the end of a sentence ("$")
+    also: frozenset[str] = frozenset()  # classes of terms on the same words as a trigger
 
 
-#: When phrases of different kinds cover the same words, the first kind here is the reading.
-_KINDS = ("sense", "term", "capacity", "trigger", "pseudo", "stop")
+#: When phrases of different kinds cover the same words, the first kind here is the reading
+#: (a trigger keeps the classes of a term on the same words as `also`).
+_KINDS = ("sense", "trigger", "pseudo", "stop", "term", "capacity")
 
 
 class _Node:
@@ -352,8 +357,9 @@ class _Trie:
 
     def __init__(self, entries: Iterable[_Entry]) -> None:
         self.root = _Node()
+        self.start = _Node()  # phrases anchored at the start of a sentence, tried there only
         for entry in entries:
-            node = self.root
+            node = self.start if entry.anchored else self.root
             for element in entry.elements:
                 node = node.child(element)
             if node.entries is None:
@@ -367,31 +373,43 @@ class _Trie:
             return None
         best: list[_Entry] = []
         best_length = 0
-        frontier = [self.root]
+        frontier = [self.root, self.start] if i == 0 else [self.root]
         for j in range(i, len(tokens)):
             frontier = [child for node in frontier for child in node.next(tokens[j], free[j])]
             if not frontier:
                 break
+            last = j == len(tokens) - 1
             ending = [e for node in frontier if node.entries for e in node.entries
-                      if i == 0 or not e.anchored]
+                      if last or not e.final]
             if ending:
                 best, best_length = ending, j - i + 1
         if not best_length:
             return None
+        # An anchored phrase of another kind ("^# year old": someone's child) is more particular
+        # than the same words anywhere ("# year old": an age); terms still pool their classes.
+        pinned = {e.kind for e in best if e.anchored or e.final}
+        if pinned and pinned != {"term"}:
+            best = [e for e in best if e.anchored or e.final]
         kind = min((e.kind for e in best), key=_KINDS.index)
         chosen = [e for e in best if e.kind == kind]
-        if kind == "term" and len(chosen) > 1:
-            return chosen[0]._replace(value=frozenset().union(*(e.value for e in chosen)))
-        return chosen[0]
+        classes = frozenset().union(*(e.value for e in best if e.kind == "term"))
+        if kind == "term":
+            return chosen[0]._replace(value=classes) if len(chosen) > 1 else chosen[0]
+        # A trigger on the same words as a term is both: "^is" asks a question ("is numbness
+        # serious") and, with "the pain" kept by the carrier, says where it is ("is between
+        # my shoulders").
+        return chosen[0]._replace(also=classes) if classes else chosen[0]
 
 
 # -- the rules, read from safety.toml on first use ------------------------------------------
 
 
 class _Rule(NamedTuple):
+    needs: frozenset[str]  # the `all` classes as a set: a rule is tried only when all are there
     all: tuple[str, ...]
     any: tuple[str, ...]
     min: int
+    also: tuple[str, ...]
     none: frozenset[str]
     within: int | None
     ignore: frozenset[str]
@@ -410,14 +428,20 @@ class _CueRule(NamedTuple):
     within: int
 
 
+class _Reach(NamedTuple):
+    """How far a group of triggers reaches: `window` words, stopping at `ends`; looking back,
+    `nearest` stops at the first term; a `near` trigger reaches `near_window` words."""
+
+    window: int
+    ends: frozenset[str]
+    nearest: str  # "", "term" or "symptom"
+    near_window: int
+
+
 class _Lexicon(NamedTuple):
     senses: _Trie
     main: _Trie
     cue_rules: tuple[_CueRule, ...]
-    windows: dict[str, int]
-    ends: dict[str, frozenset[str]]
-    near_window: dict[str, int]
-    nearest: frozenset[str]
     negators: frozenset[str]
     symptoms: frozenset[str]
     flags: tuple[_Flag, ...]
@@ -428,25 +452,29 @@ class _Lexicon(NamedTuple):
 
 def _entries(phrases: Iterable[str], kind: str, value: Any) -> Iterator[_Entry]:
     for pattern in phrases:
-        anchored = pattern.startswith("^")
-        for elements in _sequences(pattern.lstrip("^ ")):
-            if not elements or elements[0][0] == _ANY:
-                raise ValueError(f"a phrase must start with a word: {pattern!r}")
-            yield _Entry(elements, kind, value, pattern, anchored)
+        anchored, final = pattern.startswith("^"), pattern.endswith("$")
+        for elements in _sequences(pattern.strip("^$ ")):
+            if not elements or (elements[0][0] == _ANY and not anchored):
+                raise ValueError(f"a phrase must start with a word (or ^): {pattern!r}")
+            yield _Entry(elements, kind, value, pattern, anchored, final)
 
 
 def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
     """The parsed rules of one language's safety.toml (as loaded from the bundle)."""
     context = data["context"]
-    main: dict[tuple[Element, ...], _Entry] = {}
+    main: dict[tuple[Any, ...], _Entry] = {}
 
     def add(entry: _Entry) -> None:
-        known = main.get(entry.elements)
+        # A term may share its words with a trigger (it is then both); a symptom read two ways,
+        # or two different triggers on the same words, is a mistake in the file.
+        role = "term" if entry.kind in ("term", "capacity") else "context"
+        key = (entry.elements, entry.anchored, entry.final, role)
+        known = main.get(key)
         if known is None:
-            main[entry.elements] = entry
+            main[key] = entry
         elif known.kind == entry.kind == "term" or known.kind == entry.kind == "capacity":
-            main[entry.elements] = known._replace(value=known.value | entry.value)
-        elif (known.kind, known.value, known.anchored) != (entry.kind, entry.value, entry.anchored):
+            main[key] = known._replace(value=known.value | entry.value)
+        elif known[1:3] + known[4:] != entry[1:3] + entry[4:]:  # all but the pattern text
             raise ValueError(f"{entry.text!r} is both a {known.kind} and a {entry.kind}")
 
     for name, phrases in data["terms"].items():
@@ -459,9 +487,18 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
             add(entry)
     for category in CATEGORIES:
         table = context[category]
-        for direction in ("forward", "backward", "both", "near"):
-            for entry in _entries(table.get(direction, []), "trigger", (category, direction)):
-                add(entry)
+        for group in [table, *table.get("group", [])]:
+            ends = group.get("ends", table.get("ends", []))
+            reach = _Reach(
+                window=int(group.get("window", table.get("window", 6))),
+                ends=frozenset(" ".join(words(e)) for e in ends),
+                nearest=str(group.get("nearest", table.get("nearest", ""))),
+                near_window=int(group.get("near_window", table.get("near_window", 2))),
+            )
+            for direction in ("forward", "backward", "both", "near"):
+                for entry in _entries(group.get(direction, []), "trigger",
+                                      (category, direction, reach)):
+                    add(entry)
     for entry in _entries(context.get("pseudo", []), "pseudo", None):
         add(entry)
     for entry in _entries(context.get("terminators", []), "stop", None):
@@ -481,8 +518,8 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
             level=raw["level"],
             advice=" ".join(raw["advice"].split()),
             rules=tuple(
-                _Rule(tuple(w["all"]), tuple(w.get("any", ())),
-                      int(w.get("min", 1 if w.get("any") else 0)),
+                _Rule(frozenset(w["all"]), tuple(w["all"]), tuple(w.get("any", ())),
+                      int(w.get("min", 1 if w.get("any") else 0)), tuple(w.get("also", ())),
                       frozenset(w.get("none", ())),
                       w.get("within"), frozenset(w.get("ignore", ())))
                 for w in raw["when"]
@@ -495,11 +532,6 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         senses=senses,
         main=_Trie(main.values()),
         cue_rules=cue_rules,
-        windows={c: int(context[c].get("window", 6)) for c in CATEGORIES},
-        ends={c: frozenset(" ".join(words(e)) for e in context[c].get("ends", []))
-              for c in CATEGORIES},
-        near_window={c: int(context[c].get("near_window", 2)) for c in CATEGORIES},
-        nearest=frozenset(c for c in CATEGORIES if context[c].get("nearest")),
         negators=frozenset(" ".join(words(p)) for p in
                            data.get("capacities", {}).get("negators", [])),
         symptoms=frozenset(data["settings"]["symptoms"]),
@@ -515,6 +547,12 @@ def _lexicon(language: str) -> _Lexicon:
     return compile_lexicon(content.load(f"{language}/safety.toml"))
 
 
+def forget() -> None:
+    """Drop the compiled rules, after the bundle was rewritten (``make model``, tests, bench)."""
+    for cached in (_lexicon, _sequences, _run):
+        cached.cache_clear()
+
+
 # -- ConText over one sentence --------------------------------------------------------------
 
 
@@ -525,6 +563,7 @@ class _Unit(NamedTuple):
     text: str
     value: Any
     pos: int  # position counted in units, commas not counted
+    also: frozenset[str] = frozenset()  # a trigger's term classes
 
 
 class _Term(NamedTuple):
@@ -562,7 +601,7 @@ def _units(tokens: Sequence[str], lex: _Lexicon) -> list[_Unit]:
             entry = lex.main.longest(tokens, i, free)
             j = i + (len(entry.elements) if entry else 1)
             text = " ".join(tokens[i:j])
-            units.append(_Unit(entry.kind, i, j, text, entry.value, pos) if entry
+            units.append(_Unit(entry.kind, i, j, text, entry.value, pos, entry.also) if entry
                          else _Unit("word", i, j, text, None, pos))
         pos += 1
         i = j
@@ -575,17 +614,17 @@ def _scopes(units: Sequence[_Unit], lex: _Lexicon) -> list[set[str]]:
     for k, unit in enumerate(units):
         if unit.kind != "trigger":
             continue
-        category, direction = unit.value
+        category, direction, reach = unit.value
         if direction == "near":
-            _near(units, k, category, lex, reached)
+            _near(units, k, category, reach, lex, reached)
             continue
         steps = {"forward": (1,), "backward": (-1,), "both": (1, -1)}[direction]
         for step in steps:
-            _reach(units, k, step, category, lex, reached)
+            _reach(units, k, step, category, reach, lex.symptoms, reached)
     return reached
 
 
-def _near(units: Sequence[_Unit], k: int, category: str, lex: _Lexicon,
+def _near(units: Sequence[_Unit], k: int, category: str, reach: _Reach, lex: _Lexicon,
           reached: list[set[str]]) -> None:
     """A near trigger reaches only symptoms right after it: "are chest pains serious" (from
     "what {query}") is a question, "is worse when I cough" (from "it {query}") is not."""
@@ -595,15 +634,15 @@ def _near(units: Sequence[_Unit], k: int, category: str, lex: _Lexicon,
         if other.kind == "comma":
             continue
         count += 1
-        if count > lex.near_window[category] or other.kind == "stop":
+        if count > reach.near_window or other.kind == "stop":
             return
         if other.kind in ("term", "capacity") and other.value & lex.symptoms:
             reached[j].add(category)
 
 
-def _reach(units: Sequence[_Unit], k: int, step: int, category: str, lex: _Lexicon,
-           reached: list[set[str]]) -> None:
-    window, ends = lex.windows[category], lex.ends[category]
+def _reach(units: Sequence[_Unit], k: int, step: int, category: str, reach: _Reach,
+           symptoms: frozenset[str], reached: list[set[str]]) -> None:
+    window, ends = reach.window, reach.ends
     j, count = k + step, 0
     if step == 1 and j < len(units) and units[j].kind == "comma":
         return  # "no, my legs are numb": the "no" answers something else
@@ -618,7 +657,9 @@ def _reach(units: Sequence[_Unit], k: int, step: int, category: str, lex: _Lexic
             reached[j].add(category)
             if category == "negation" and other.kind == "capacity":
                 return  # "I don't know when my bladder is full": the denial is the symptom
-            if category in lex.nearest and step == -1 and other.kind in ("term", "capacity"):
+            if step == -1 and reach.nearest and other.kind in ("term", "capacity") and (
+                reach.nearest == "term" or other.value & symptoms
+            ):
                 return  # "my legs are numb and my fever is gone": only the fever went
         j += step
 
@@ -642,6 +683,8 @@ def _terms(tokens: Sequence[str], lex: _Lexicon) -> list[_Term]:
     found: list[_Term] = []
     for unit, categories in zip(units, reached, strict=True):
         if unit.kind not in ("term", "capacity"):
+            if unit.also:
+                found.append(_Term(unit.also, unit.pos, frozenset(categories)))
             continue
         if lex.cue_rules and _cue_sense(unit, tokens, lex):
             continue
@@ -668,10 +711,12 @@ def _status(modifiers: Iterable[str], ignore: frozenset[str]) -> str | None:
 def _rule_status(rule: _Rule, terms: Sequence[_Term]) -> str | None:
     if rule.none and any(t.classes & rule.none for t in terms):
         return None
-    if rule.any:
+    if rule.any or rule.also:
         present = {c for t in terms if _status(t.modifiers, rule.ignore) == "affirmed"
-                   for c in t.classes & set(rule.any)}
-        if len(present) < rule.min:
+                   for c in t.classes}
+        if len(present & set(rule.any)) < rule.min:
+            return None
+        if rule.also and not present & set(rule.also):
             return None
     pools = [[t for t in terms if name in t.classes] for name in rule.all]
     affirmed = [[t for t in pool if _status(t.modifiers, rule.ignore) == "affirmed"]
@@ -728,10 +773,13 @@ def screen(text: str, locale: str = "en-US") -> Finding | None:
         terms = _terms(sentence, lex)
         if not terms:
             continue
+        present = frozenset().union(*(t.classes for t in terms))
         for order, flag in enumerate(lex.flags):
             if flag.id in raised:
                 continue
             for rule in flag.rules:
+                if not rule.needs <= present:
+                    continue
                 status = _rule_status(rule, terms)
                 if status == "affirmed":
                     raised[flag.id] = order
