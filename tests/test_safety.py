@@ -51,6 +51,7 @@ def level(text: str) -> str | None:
         "it feels different down there when I use toilet paper",
         "I don't feel anything when I wipe",
         "I've lost feeling in my private parts",
+        "I have altered sensation when wiping",
         # bladder and bowels
         "I can't pee properly since this morning",
         "I've lost control of my bladder",
@@ -63,6 +64,8 @@ def level(text: str) -> str | None:
         "I can't hold my bowels",
         "there's no sensation when I pass urine",
         "my bladder feels full but nothing comes out",
+        "I've had to start wearing pads",
+        "I'm passing urine without realising",
         # sexual function, new since the back pain
         "since my back went I can't get an erection",
         "sex feels numb since the back pain started",
@@ -76,6 +79,7 @@ def level(text: str) -> str | None:
         "I can barely walk, my legs won't go",
         "pins and needles in both legs",
         "sciatica down both legs",
+        "pain down both legs",
         "I can't feel my legs",
         # chest and breathing
         "I have chest pain",
@@ -123,6 +127,7 @@ def test_emergencies_send_the_person_to_care_now(user_says: str) -> None:
         ("the pain at night is unbearable", "night_pain"),
         ("it wakes me at night and no position helps", "night_pain"),
         ("it's worse at night and I can't sleep", "night_pain"),
+        ("the pain doesn't improve after resting", "night_pain"),
         ("my leg has gone numb", "leg_numb_or_weak"),
         ("my foot feels weak", "leg_numb_or_weak"),
         ("I've got numbness and tingling", "numbness"),
@@ -143,6 +148,7 @@ def test_urgent_signs_send_the_person_to_a_doctor_today(user_says: str, sign: st
         "I'm only 27 and the stiffness eases when I move",
         "morning stiffness for several months that gets better with exercise",
         "could I have ankylosing spondylitis, my back is always stiff",
+        "I'm 28 and have had morning stiffness for a year",
     ],
 )
 def test_the_inflammatory_pattern_is_a_calm_mention(user_says: str) -> None:
