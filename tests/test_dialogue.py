@@ -470,3 +470,40 @@ def test_every_named_choice_of_every_question_is_taken(talk: Talk, offer: str) -
         chat = posed(talk, offer)
         turn = chat.intent(intent)
         assert turn.text, (offer, intent)
+
+
+# -- the red-flag screen comes first, at any point, at three levels --------------------------------
+
+
+def test_an_emergency_sign_mid_routine_stops_everything_and_sends_for_help(talk: Talk) -> None:
+    chat = morning_at_step_two(talk)
+    said = chat.intent("QuestionIntent", query="my legs are numb and i can't control my bladder")
+    said.ended().says_line("answer.red_flag_end")
+    assert "emergency" in said.text.lower() or "nine one one" in said.text.lower(), said
+    chat.wait(minutes=5)
+    chat.utter(OPEN).does_not_say_line("resume.question")  # no stretch to go back to
+
+
+def test_an_urgent_sign_sends_to_a_doctor_today_and_starts_no_stretch(talk: Talk) -> None:
+    chat = talk(at="07:00")
+    chat.utter(OPEN)
+    said = chat.intent("QuestionIntent", query="i fell down the stairs and now my back hurts")
+    said.ended().does_not_say("Step")
+    assert "today" in said.text.lower(), said
+
+
+def test_the_calm_pattern_is_a_pointer_not_an_alarm(talk: Talk) -> None:
+    chat = talk(at="07:00")
+    chat.utter(OPEN)
+    said = chat.intent("QuestionIntent", query=(
+        "i am thirty and for six months my back has been stiff for an hour every morning "
+        "and it gets better when i move"))
+    said.asks()
+    assert "doctor" in said.text.lower(), said
+
+
+def test_a_denied_sign_gets_a_kind_word_and_no_article_passage(talk: Talk) -> None:
+    chat = morning_at_step_two(talk)
+    said = chat.intent("QuestionIntent", query="i don't have any numbness")
+    said.asks().at_step("morning", 1).says_line("routine.next_question")
+    assert len(said.text.split()) < 40, "an acknowledgement, not a passage"

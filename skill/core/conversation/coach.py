@@ -665,13 +665,17 @@ class Coach:
                 return self.pose(pending, [self.say("answer.empty_pending")])
             return self.menu([self.say("answer.empty")])
         safety = _safety()
-        flag = safety.red_flag(question, self.ctx.locale)
-        if flag and safety.is_urgent(flag, self.ctx.locale):
-            return self.red_flag(flag)
-        # A symptom mentioned only to deny it ("no numbness") still earns a gentle pointer.
-        pointer = [speech.escape(safety.advice(flag, self.ctx.locale))] if flag else []
-        found = self.book().match(question)
-        if found is None:
+        found = safety.screen(question, self.ctx.locale)
+        if found is not None and found.level in safety.ALARMS:
+            return self.red_flag(found.advice)
+        if found is not None and found.level == safety.ABSENT:
+            # Denied ("no numbness"): a kind word, and no article passage about something else.
+            return self.aside([speech.escape(found.advice)])
+        # The calm pattern (stiffness that eases with movement, young, for months): a pointer
+        # to mention it to a doctor, then the answer as usual.
+        pointer = [speech.escape(found.advice)] if found is not None else []
+        answer = self.book().match(question)
+        if answer is None:
             _answers().log_unanswered(question)
             lead = pointer + [self.say("answer.unknown")]
             if self.routine:
@@ -679,14 +683,13 @@ class Coach:
             self.s.pending = Pending("menu")
             return self.ask(lead + [self.say("answer.unknown_question")],
                             [self.say("answer.after_reprompt")])
-        return self.answered(" ".join(pointer + [speech.escape(found.short)]), found.id)
+        return self.answered(" ".join(pointer + [speech.escape(answer.short)]), answer.id)
 
-    def red_flag(self, flag: str) -> Reply:
-        """Urgent symptoms: clear advice to get help, and no stretching in this session."""
+    def red_flag(self, advice: str) -> Reply:
+        """Emergency and urgent signs: clear advice to get help, and no stretch this session."""
         self.profile.unfinished = None
         self.s.routine = None
-        return self.close([speech.escape(_safety().advice(flag, self.ctx.locale)),
-                           self.say("answer.red_flag_end")])
+        return self.close([speech.escape(advice), self.say("answer.red_flag_end")])
 
     def first_choice(self, arg: str, event: Event) -> Reply:
         return self.answer_by_id(arg.partition("|")[0])
