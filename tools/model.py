@@ -58,6 +58,14 @@ def slot_table(model_source: dict[str, Any]) -> dict[str, Any]:
     return {"invocation": model_source["invocation"], "values": table}
 
 
+def knowledge_vectors(data: dict[str, Any]) -> dict[str, list[float]]:
+    """Each knowledge item's centroid in the word-vector space, so the skill's first question
+    does not spend a few hundred ms embedding every stored phrasing."""
+    from skill.core import answers, wordvectors
+
+    return answers.item_vectors(data, wordvectors.WordVectors(answers.VECTORS_PATH))
+
+
 def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]:
     """The runtime bundle, part name -> {source path -> data}: everything the skill reads, and
     nothing it does not (the interaction model itself stays behind; its slot table goes in)."""
@@ -65,6 +73,8 @@ def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]
     for relative, data in read_sources(content_dir).items():
         if relative.endswith("/model.toml"):
             relative, data = relative.replace("model.toml", "slots"), slot_table(data)
+        elif relative.endswith("/knowledge.toml"):
+            data = {**data, "vectors": knowledge_vectors(data)}
         parts.setdefault(content.part_of(relative), {})[relative] = data
     return parts
 
