@@ -25,9 +25,11 @@ import logging
 import math
 import re
 import threading
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,8 @@ _MIN_CONFIDENCE = 1.65
 _CHOICE_MARGIN = 0.02
 # ... or this close when the person named two things themselves ("my mattress or my pillows").
 _EITHER_OR_MARGIN = 0.1
+# How many tokens' dot products with the item centroids are kept once computed (41 floats each).
+_TOKENS_KEPT = 8192
 # Longest question we look at: Alexa's slot values stop at 140 characters anyway.
 _MAX_QUESTION_CHARS = 300
 # Words that say the back is what the question is about, even when another body part is named
@@ -294,6 +298,7 @@ class _Index:
         self.unseen_idf = math.log((len(items) + 0.5) / 0.5 + 1)
         self.centroids = [list(c) for c in centroids]
         self.table = table
+        self._token_dots: dict[int, array] = {}
 
     def rank(self, raw: list[str], terms: list[str]) -> _Ranked | None:
         unique = list(dict.fromkeys(terms))
@@ -306,11 +311,10 @@ class _Index:
             item = self.owner[doc_id]
             closest[item] = max(closest[item], score)
         lexical = [s + _PHRASING_WEIGHT * c for s, c in zip(lexical, closest, strict=True)]
-        said = self.table.embed(raw)
-        if said is None and not any(lexical):
+        similarity = self._similarity(raw)
+        if similarity is None and not any(lexical):
             return None
-        query = normalised(said) if said is not None else None
-        similarity = [dot(query, c) if query is not None else 0.0 for c in self.centroids]
+        similarity = similarity or [0.0] * n
         total = [s + _LEXICAL_WEIGHT * x for s, x in zip(similarity, lexical, strict=True)]
         order = sorted(range(n), key=lambda i: (-total[i], i))
         weights = {t: self.items.idf.get(t, self.unseen_idf) for t in unique}
@@ -324,6 +328,30 @@ class _Index:
 
         off_topic = OFF_TOPIC in weights and not _BACK_WORDS & set(raw)
         return _Ranked(order, total, lexical, similarity, coverage, off_topic)
+
+
+    def _similarity(self, raw: list[str]) -> list[float] | None:
+        """The cosine between what was said and every item's centroid. The sentence vector is
+        a sum of token vectors, so each item's dot product is the sum of the tokens' dot
+        products with it: those are computed once per token and kept, and a warm question
+        costs a few additions per word and one norm instead of a dot product per item."""
+        tokens = self.table.tokens(raw)
+        said = self.table.sum(tokens)
+        if said is None:
+            return None
+        norm = math.sqrt(dot(said, said))
+        if not norm:
+            return None
+        total = [0.0] * len(self.centroids)
+        for token in tokens:
+            dots = self._token_dots.get(token)
+            if dots is None:
+                row = self.table.row(token)
+                dots = array("d", (dot(row, c) for c in self.centroids))
+                if len(self._token_dots) < _TOKENS_KEPT:
+                    self._token_dots[token] = dots
+            total = list(map(add, total, dots))
+        return [t / norm for t in total]
 
 
 def item_vectors(data: dict[str, Any], table: WordVectors) -> dict[str, list[float]]:

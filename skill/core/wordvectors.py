@@ -23,9 +23,12 @@ import sys
 import threading
 from array import array
 from collections.abc import Iterable, Sequence
+from operator import add, mul
 from pathlib import Path
 
 FORMAT = 1
+#: How many tokens' float vectors are kept once used (4096 x 1 KB).
+_ROWS_KEPT = 4096
 #: Longest word the tokenizer looks into; longer ones are unknown (as in BERT's WordPiece).
 _MAX_WORD = 100
 _SUBWORD = "##"
@@ -42,6 +45,7 @@ class WordVectors:
         self.dims = 0
         self._scale = array("f")
         self._table = array("b")
+        self._rows_seen: dict[int, array] = {}
         self.header: dict[str, object] = {}
 
     def _load(self) -> None:
@@ -77,22 +81,33 @@ class WordVectors:
         """The token ids of one lower-case word, as the model's tokenizer splits it."""
         return wordpiece(word, self._vocab())
 
+    def tokens(self, words: Iterable[str]) -> list[int]:
+        """The tokens of these words that have a vector, in order, repeats kept."""
+        self._vocab()
+        rows = self._rows
+        return [t for word in words for t in self.pieces(word) if t < rows]
+
     def embed(self, words: Iterable[str]) -> list[float] | None:
         """The sum of the words' token vectors, or None when no word has one."""
-        self._vocab()
-        dims, rows, table, scale = self.dims, self._rows, self._table, self._scale
+        return self.sum(self.tokens(words))
+
+    def sum(self, tokens: Iterable[int]) -> list[float] | None:
         total: list[float] | None = None
-        for word in words:
-            for token in self.pieces(word):
-                if token >= rows:
-                    continue
-                row = table[token * dims : (token + 1) * dims]
-                s = scale[token]
-                if total is None:
-                    total = [s * v for v in row]
-                else:
-                    total = [t + s * v for t, v in zip(total, row, strict=True)]
+        for token in tokens:
+            row = self.row(token)
+            total = list(row) if total is None else list(map(add, total, row))
         return total
+
+    def row(self, token: int) -> array:
+        """A token's vector as floats (``token`` from `tokens`). The few hundred tokens people
+        actually say are kept, so a warm question adds rows in C instead of scaling int8."""
+        row = self._rows_seen.get(token)
+        if row is None:
+            dims, s = self.dims, self._scale[token]
+            row = array("f", [s * v for v in self._table[token * dims : (token + 1) * dims]])
+            if len(self._rows_seen) < _ROWS_KEPT:
+                self._rows_seen[token] = row
+        return row
 
 
 def wordpiece(word: str, vocab: dict[str, int]) -> list[int]:
@@ -123,7 +138,7 @@ def normalised(vector: Sequence[float]) -> list[float]:
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))
+    return sum(map(mul, a, b))
 
 
 #: math.sumprod (Python 3.12+, the Lambda runtime's 3.13) is several times faster.
