@@ -58,12 +58,16 @@ def slot_table(model_source: dict[str, Any]) -> dict[str, Any]:
     return {"invocation": model_source["invocation"], "values": table}
 
 
-def knowledge_vectors(data: dict[str, Any]) -> dict[str, list[float]]:
-    """Each knowledge item's centroid in the word-vector space, so the skill's first question
-    does not spend a few hundred ms embedding every stored phrasing."""
+def knowledge_index(data: dict[str, Any]) -> dict[str, Any]:
+    """What the answer book would otherwise work out on a process's first question: each
+    item's centroid in the word-vector space, its normalised terms, and the Snowball stem of
+    every word the file uses (Snowball in pure Python is slow, and the first question should
+    not spend a few hundred ms stemming and embedding the whole knowledge base)."""
     from skill.core import answers, wordvectors
 
-    return answers.item_vectors(data, wordvectors.WordVectors(answers.VECTORS_PATH))
+    table = wordvectors.WordVectors(answers.VECTORS_PATH)
+    return {"vectors": answers.item_vectors(data, table), "terms": answers.index_terms(data),
+            "stems": answers.stem_table(data)}
 
 
 def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]:
@@ -74,7 +78,7 @@ def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]
         if relative.endswith("/model.toml"):
             relative, data = relative.replace("model.toml", "slots"), slot_table(data)
         elif relative.endswith("/knowledge.toml"):
-            data = {**data, "vectors": knowledge_vectors(data)}
+            data = {**data, **knowledge_index(data)}
         parts.setdefault(content.part_of(relative), {})[relative] = data
     return parts
 

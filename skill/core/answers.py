@@ -136,6 +136,13 @@ class _Stemmer:
         self._stemmer: Any = None
         self._memo: dict[str, str] = {}
 
+    def learn(self, stems: dict[str, str]) -> None:
+        """Stems worked out in advance (`make model` stores the knowledge file's in the bundle):
+        Snowball in pure Python takes about a tenth of a millisecond a word, and building the
+        index stems some two thousand of them."""
+        with self._lock:
+            self._memo.update(stems)
+
     def __call__(self, word: str) -> str:
         found = self._memo.get(word)
         if found is not None:
@@ -184,7 +191,11 @@ class _Normaliser:
                     raise ValueError(f"synonym {variant!r} is in two groups")
                 if key:
                     self._phrases[key] = canonical
-        self._longest = max((len(k) for k in self._phrases), default=1)
+        # The longest phrase that starts with each stem: most words start none, and then one
+        # lookup is enough.
+        self._longest: dict[str, int] = {}
+        for key in self._phrases:
+            self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
 
     def terms(self, text: str) -> list[str]:
         return self.split(words(text[: _MAX_QUESTION_CHARS * 4]))
@@ -194,7 +205,7 @@ class _Normaliser:
         out: list[str] = []
         i = 0
         while i < len(stems):
-            for n in range(min(self._longest, len(stems) - i), 0, -1):
+            for n in range(min(self._longest.get(stems[i], 0), len(stems) - i), 0, -1):
                 canonical = self._phrases.get(tuple(stems[i : i + n]))
                 if canonical is not None and not (n == 1 and raw[i] in self._stop):
                     out.append(canonical)
@@ -352,6 +363,42 @@ class _Index:
                     self._token_dots[token] = dots
             total = list(map(add, total, dots))
         return [t / norm for t in total]
+
+
+def _normaliser(data: dict[str, Any]) -> _Normaliser:
+    matching = data.get("matching", {})
+    return _Normaliser(matching.get("stopwords", []), matching.get("synonyms", []),
+                       matching.get("off_topic", []))
+
+
+def index_terms(data: dict[str, Any], normaliser: _Normaliser | None = None
+                ) -> dict[str, dict[str, list[Any]]]:
+    """Per item, the normalised terms of its topic and each phrasing ("asked") and of its
+    answers ("answered"): what the index is built from. `make model` stores them in the bundle,
+    so a new process stems and folds none of the knowledge file's text."""
+    normaliser = normaliser or _normaliser(data)
+    out: dict[str, dict[str, list[Any]]] = {}
+    for raw in data["item"]:
+        phrasings = [raw["topic"], *raw["questions"], *raw.get("statements", [])]
+        # An answer may mention the neck in passing; that must not make it an answer to
+        # questions about the neck.
+        answered = [t for t in normaliser.terms(f"{raw['short']} {raw['more']}")
+                    if t != OFF_TOPIC]
+        out[raw["id"]] = {"asked": [normaliser.terms(t) for t in phrasings],
+                          "answered": answered}
+    return out
+
+
+def stem_table(data: dict[str, Any]) -> dict[str, str]:
+    """The Snowball stem of every word the knowledge file uses, for the bundle."""
+    matching = data.get("matching", {})
+    texts: list[str] = [OFF_TOPIC, *matching.get("stopwords", []), *matching.get("off_topic", [])]
+    for group in matching.get("synonyms", []):
+        texts += group
+    for raw in data["item"]:
+        texts += [raw["topic"], raw["short"], raw["more"], *raw["questions"],
+                  *raw.get("statements", [])]
+    return {w: stem(w) for w in sorted({w for t in texts for w in words(t)})}
 
 
 def item_vectors(data: dict[str, Any], table: WordVectors) -> dict[str, list[float]]:
@@ -542,31 +589,14 @@ class AnswerBook:
             return table
 
     def _ensure_index(self) -> tuple[_Index, _Normaliser]:
-        items = self._items_map()
+        self._items_map()
         if self._index is None or self._normaliser is None:
             with self._lock:
                 if self._index is None:
-                    matching = self._data.get("matching", {})
-                    normaliser = _Normaliser(
-                        matching.get("stopwords", []),
-                        matching.get("synonyms", []),
-                        matching.get("off_topic", []),
-                    )
-                    docs = []
-                    for item_id in self._order:
-                        item = items[item_id]
-                        asked = [
-                            normaliser.terms(text)
-                            for text in (item.topic, *self._questions[item_id])
-                        ]
-                        # An answer may mention the neck in passing; that must not make it
-                        # an answer to questions about the neck.
-                        answered = [
-                            t
-                            for t in normaliser.terms(f"{item.short} {item.more}")
-                            if t != OFF_TOPIC
-                        ]
-                        docs.append((asked, answered))
+                    _stemmer.learn(self._data.get("stems", {}))
+                    normaliser = _normaliser(self._data)
+                    terms = self._data.get("terms") or index_terms(self._data, normaliser)
+                    docs = [(terms[i]["asked"], terms[i]["answered"]) for i in self._order]
                     table = self._table(self._vectors)
                     stored = self._data.get("vectors") or item_vectors(self._data, table)
                     centroids = [stored[item_id] for item_id in self._order]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import sys
 import threading
 from array import array
@@ -43,31 +44,34 @@ class WordVectors:
         self._ids: dict[str, int] | None = None
         self._rows = 0
         self.dims = 0
-        self._scale = array("f")
-        self._table = array("b")
+        self._mapped: mmap.mmap | None = None
+        self._scale: Sequence[float] = ()
+        self._table: Sequence[int] = ()
         self._rows_seen: dict[int, array] = {}
         self.header: dict[str, object] = {}
 
     def _load(self) -> None:
-        data = self.path.read_bytes()
-        end = data.index(b"\n")
-        header = json.loads(data[:end])
+        # Mapped, not read: the vectors are paged in as tokens are used (a few hundred of them),
+        # so the first question neither copies five megabytes nor keeps them in memory.
+        with self.path.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        data = memoryview(mapped)
+        end = mapped.find(b"\n")
+        header = json.loads(bytes(data[:end]))
         if header.get("format") != FORMAT or header.get("byteorder") != sys.byteorder:
             raise ValueError(f"{self.path}: not a word vector table for this machine")
         dims, rows, vocab_bytes = int(header["dims"]), int(header["rows"]), int(header["vocab"])
         start = end + 1
-        vocab = data[start : start + vocab_bytes].decode("utf-8").split("\n")
+        vocab = bytes(data[start : start + vocab_bytes]).decode("utf-8").split("\n")
         start += vocab_bytes
-        scale = array("f")
-        scale.frombytes(data[start : start + 4 * rows])
+        scale = data[start : start + 4 * rows].cast("f")
         start += 4 * rows
-        table = array("b")
-        table.frombytes(data[start : start + rows * dims])
+        table = data[start : start + rows * dims].cast("b")
         if len(table) != rows * dims or len(vocab) < rows:
             raise ValueError(f"{self.path}: truncated word vector table")
         self.header, self.dims, self._rows = header, dims, rows
-        self._scale, self._table = scale, table
-        self._ids = {token: i for i, token in enumerate(vocab)}
+        self._mapped, self._scale, self._table = mapped, scale, table
+        self._ids = dict(zip(vocab, range(len(vocab)), strict=True))
 
     def _vocab(self) -> dict[str, int]:
         if self._ids is None:
