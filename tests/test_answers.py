@@ -245,6 +245,31 @@ def test_importing_the_module_loads_nothing() -> None:
     assert out.stdout.strip() == "ok"
 
 
+def test_the_first_question_stems_nothing_the_knowledge_base_already_says() -> None:
+    import subprocess
+    import sys
+
+    # The bundle carries the stems and terms: a new process loads no stemmer for known words.
+    code = (
+        "import sys; from skill.core.answers import AnswerBook as B; "
+        "a = B.for_locale('en-US').match('is my mattress the problem'); "
+        "assert a is not None and a.id == 'mattress'; "
+        "assert 'snowballstemmer' not in sys.modules; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+def test_the_bundle_and_the_source_file_answer_alike(book: AnswerBook) -> None:
+    # The bundle's precomputed centroids, terms and stems are what the file gives when worked
+    # out from scratch.
+    fresh = AnswerBook.from_file(KNOWLEDGE)
+    for said in ["is my mattress the problem", "I usually sleep on my tummy",
+                 "is it my mattress or my pillow", "what is sciatica"]:
+        assert fresh.match(said) == book.match(said), said
+        assert fresh.choose(said) == book.choose(said), said
+
+
 def test_unanswered_questions_are_logged_as_text_only(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="skill.core.answers.unanswered"):
         log_unanswered("how do I\nmake   pancakes")
