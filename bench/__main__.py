@@ -21,7 +21,10 @@ from bench import envelopes
 ROOT = Path(__file__).resolve().parent.parent
 # Local development: the skill answers without a skill ID (here and in the processes started).
 os.environ["SKILL_LOCAL"] = "1"
-TARGETS = {"cold": 1.3, "warm": 2.0, "rss_mb": 64.0, "answer_p99_ms": 2.0}
+TARGETS = {"cold": 1.3, "warm": 2.0, "rss_mb": 64.0, "first_question": 2.0,
+           "answer_p99_ms": 5.0}
+#: What a person says in the first-question run: a statement, so the whole path is taken.
+FIRST_QUESTION = "my mattress is old and I wake up stiff"
 
 CHILD = r"""
 import json, resource, sys, time
@@ -45,15 +48,16 @@ def precompile() -> None:
                     str(ROOT / "bench"), str(ROOT / "lambda")], check=True)
 
 
-def cold_once(subject: str, db: Path) -> dict[str, float]:
+def cold_once(subject: str, db: Path, event: dict[str, Any] | None = None) -> dict[str, float]:
     path, module = SUBJECTS[subject]
+    event = envelopes.launch() if event is None else event
     with tempfile.TemporaryDirectory() as tmp:
         drop = ("SKILL_TABLE", "SKILL_ID", "PYTHONDONTWRITEBYTECODE")
         env = {k: v for k, v in os.environ.items() if k not in drop}
         env.update(SKILL_DB=str(db), PYTHONPATH=str(ROOT))
         started = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(path), module, json.dumps(envelopes.launch())],
+            [sys.executable, "-c", CHILD, str(path), module, json.dumps(event)],
             capture_output=True, text=True, check=True, env=env, cwd=tmp,
         )
         wall = time.perf_counter() - started
@@ -66,14 +70,19 @@ def cold_start(runs: int = 11) -> dict[str, Any]:
     """A person's device wakes a new process: the SQLite file already exists (the first run,
     not timed, creates it), as it does for every cold start but the very first."""
     precompile()
-    samples: dict[str, list[dict[str, float]]] = {"skill": [], "hello": []}
+    samples: dict[str, list[dict[str, float]]] = {"skill": [], "hello": [], "question": []}
+    # The first thing a new process hears is a question: it reads the knowledge and the word
+    # vectors, builds the index and answers, all inside that one request.
+    question = envelopes.intent("QuestionIntent", {}, {"query": FIRST_QUESTION})
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         for subject in SUBJECTS:  # warm the OS file cache, create the store
             cold_once(subject, db)
+        cold_once("skill", db, question)
         for _ in range(runs):
             for subject in SUBJECTS:
                 samples[subject].append(cold_once(subject, db))
+            samples["question"].append(cold_once("skill", db, question))
 
     def median(subject: str, key: str) -> float:
         return statistics.median(s[key] for s in samples[subject])
@@ -85,7 +94,10 @@ def cold_start(runs: int = 11) -> dict[str, Any]:
         "import_skill_ms": median("skill", "seconds") * 1000,
         "import_hello_ms": median("hello", "seconds") * 1000,
         "import_ratio": median("skill", "seconds") / median("hello", "seconds"),
+        "question_ms": median("question", "wall") * 1000,
+        "question_ratio": median("question", "wall") / median("hello", "wall"),
         "rss_skill_mb": max(s["rss_mb"] for s in samples["skill"]),
+        "rss_question_mb": max(s["rss_mb"] for s in samples["question"]),
         "rss_hello_mb": max(s["rss_mb"] for s in samples["hello"]),
     }
 
@@ -168,9 +180,14 @@ def main() -> int:
           f"(target <= {TARGETS['cold']}) {verdict(cold['process_ratio'], TARGETS['cold'])}")
     print(f"  import + answer skill {cold['import_skill_ms']:7.1f} ms   hello "
           f"{cold['import_hello_ms']:7.1f} ms   ratio {cold['import_ratio']:.2f}")
-    print(f"  peak RSS        skill {cold['rss_skill_mb']:7.1f} MB   hello "
-          f"{cold['rss_hello_mb']:7.1f} MB   (target <= {TARGETS['rss_mb']:.0f} MB) "
-          f"{verdict(cold['rss_skill_mb'], TARGETS['rss_mb'])}\n")
+    print(f"  first question  skill {cold['question_ms']:7.1f} ms   a new process whose first "
+          f"request is a question, against hello's cold start: ratio "
+          f"{cold['question_ratio']:.2f} (target <= {TARGETS['first_question']}) "
+          f"{verdict(cold['question_ratio'], TARGETS['first_question'])}")
+    rss = max(cold["rss_skill_mb"], cold["rss_question_mb"])
+    print(f"  peak RSS        skill {cold['rss_skill_mb']:7.1f} MB   after a question "
+          f"{cold['rss_question_mb']:7.1f} MB   hello {cold['rss_hello_mb']:7.1f} MB   "
+          f"(target <= {TARGETS['rss_mb']:.0f} MB) {verdict(rss, TARGETS['rss_mb'])}\n")
 
     warm = warm_latency()
     print("Warm per-request latency (in process, SQLite store)")
@@ -187,10 +204,12 @@ def main() -> int:
         answers = None
     if answers is not None:
         figures = answers.measure()
-        print("Question answering (warm, after the index is built)")
+        print("Question answering: the first question's parts, then warm")
         print("  " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                for k, v in figures.items()))
-        print()
+        print(f"  warm p99 {figures['p99_ms']:.3f} ms wall, {figures['cpu_p99_ms']:.3f} ms of CPU "
+              f"(target <= {TARGETS['answer_p99_ms']} ms) "
+              f"{verdict(float(figures['p99_ms']), TARGETS['answer_p99_ms'])}\n")
 
     rows = pacing_table()
     print("Pacing: every distinct hold, target vs Alexa estimate vs espeak-ng measurement")

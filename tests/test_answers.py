@@ -83,6 +83,78 @@ def test_searchquery_fragments_without_the_carrier_word_still_match(
 
 
 @pytest.mark.parametrize(
+    ("user_says", "item"),
+    [
+        # First-person statements, said from bed, in words the knowledge base does not use.
+        ("ever since we got a softer bed my back has been worse", "mattress"),
+        ("I'm nervous that stretching could injure my back", "exercise_worse"),
+        ("I did physiotherapy for two months and it made no difference", "exercise_didnt_help"),
+        ("I swallow two ibuprofen before I go to sleep", "medication"),
+        ("each morning I'm achy and tight and slow to get moving", "symptoms"),
+        ("I think my back pain is just down to getting older", "part_of_life"),
+        ("my back goes rigid and I can hardly move", "muscle_guarding"),
+        ("I usually sleep on my tummy", "sleeping_position"),
+    ],
+)
+def test_what_people_say_about_themselves_finds_the_right_answer(
+    book: AnswerBook, user_says: str, item: str
+) -> None:
+    answer = book.match(user_says)
+    assert answer is not None and answer.id == item
+
+
+@pytest.mark.parametrize(
+    "user_says",
+    [
+        "my neck is stiff every morning",
+        "why does my heel hurt when I get out of bed",
+        "how do I get my toddler to sleep through",
+        "what's the best way to boil an egg",
+        "play some rain sounds",
+    ],
+)
+def test_remarks_about_other_things_are_not_answered(book: AnswerBook, user_says: str) -> None:
+    assert book.match(user_says) is None
+    assert book.choose(user_says) is None
+
+
+@pytest.mark.parametrize(
+    ("user_says", "offered"),
+    [
+        ("is it my mattress or my pillow", {"mattress", "pillows"}),
+        ("is it my sleeping position or my pillow", {"sleeping_position", "pillows"}),
+        ("I've had physio but not much improvement", {"exercise_didnt_help", "see_a_doctor"}),
+    ],
+)
+def test_when_two_answers_are_close_the_skill_offers_both(
+    book: AnswerBook, user_says: str, offered: set[str]
+) -> None:
+    pair = book.choose(user_says)
+    assert pair is not None
+    assert {a.id for a in pair} == offered
+    assert all(a.label for a in pair)
+
+
+@pytest.mark.parametrize(
+    "user_says",
+    ["is my mattress the problem", "should I just rest", "what is muscle guarding"],
+)
+def test_a_clear_question_gets_its_answer_without_a_choice(
+    book: AnswerBook, user_says: str
+) -> None:
+    assert book.choose(user_says) is None
+    assert book.match(user_says) is not None
+
+
+def test_explain_shows_the_numbers_behind_the_gate(book: AnswerBook) -> None:
+    found = book.explain("is it my mattress or my pillow")
+    assert found is not None and found.confident and found.runner_up is not None
+    assert found.score >= found.runner_up_score
+    off = book.explain("my neck is stiff every morning")
+    assert off is not None and off.off_topic and not off.confident
+
+
+@pytest.mark.parametrize(
     "user_says",
     [
         "what's the weather tomorrow",
@@ -135,7 +207,7 @@ def test_answers_are_immutable_values(book: AnswerBook) -> None:
         answer.short = "changed"  # type: ignore[misc]
 
 
-def test_a_matched_answer_carries_its_confidence(book: AnswerBook) -> None:
+def test_a_matched_answer_carries_how_close_in_meaning_it_was(book: AnswerBook) -> None:
     answer = book.match("is my mattress the problem")
     assert answer is not None and 0.5 <= answer.score <= 1.0
 
@@ -165,9 +237,37 @@ def test_importing_the_module_loads_nothing() -> None:
     import sys
 
     # No book is built at import: the Lambda cold start pays nothing for question answering.
-    code = "import skill.core.answers as a; assert not a.AnswerBook._cache; print('ok')"
+    code = (
+        "import sys, skill.core.answers as a; assert not a.AnswerBook._cache; "
+        "assert not a.AnswerBook._tables and 'snowballstemmer' not in sys.modules; print('ok')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_the_first_question_stems_nothing_the_knowledge_base_already_says() -> None:
+    import subprocess
+    import sys
+
+    # The bundle carries the stems and terms: a new process loads no stemmer for known words.
+    code = (
+        "import sys; from skill.core.answers import AnswerBook as B; "
+        "a = B.for_locale('en-US').match('is my mattress the problem'); "
+        "assert a is not None and a.id == 'mattress'; "
+        "assert 'snowballstemmer' not in sys.modules; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+def test_the_bundle_and_the_source_file_answer_alike(book: AnswerBook) -> None:
+    # The bundle's precomputed centroids, terms and stems are what the file gives when worked
+    # out from scratch.
+    fresh = AnswerBook.from_file(KNOWLEDGE)
+    for said in ["is my mattress the problem", "I usually sleep on my tummy",
+                 "is it my mattress or my pillow", "what is sciatica"]:
+        assert fresh.match(said) == book.match(said), said
+        assert fresh.choose(said) == book.choose(said), said
 
 
 def test_unanswered_questions_are_logged_as_text_only(caplog: pytest.LogCaptureFixture) -> None:
@@ -227,7 +327,28 @@ def test_every_item_is_complete(items: list[dict]) -> None:
     for item in items:
         assert item["topic"].strip(), item["id"]
         assert 5 <= len(item["questions"]) <= 12, item["id"]
+        assert 5 <= len(item["statements"]) <= 12, item["id"]
         assert item["short"].strip() and item["more"].strip(), item["id"]
+
+
+def test_every_label_can_be_spoken_in_a_choice_question(items: list[dict]) -> None:
+    # "Did you mean why it is worse in the morning, or your mattress?"
+    labels = [item["label"] for item in items]
+    assert len(labels) == len(set(labels))
+    for item in items:
+        label = item["label"]
+        assert 1 <= len(label.split()) <= 8, item["id"]
+        assert re.fullmatch(r"[a-z' ]+", label), item["id"]
+        assert not label.endswith("?"), item["id"]
+
+
+def test_statements_are_remarks_not_questions(items: list[dict]) -> None:
+    # Questions go in `questions`; `statements` are what people tell the skill about themselves.
+    question_words = {"why", "what", "how", "when", "is", "are", "do", "does", "should", "can",
+                      "could", "will", "would", "am"}
+    for item in items:
+        for said in item["statements"]:
+            assert not said.endswith("?") and words(said)[0] not in question_words, said
 
 
 def test_short_answers_fit_in_twenty_seconds_of_speech(items: list[dict]) -> None:
@@ -281,10 +402,39 @@ def test_answers_are_in_our_own_words_not_the_article_s() -> None:
     seven_word_runs = {tuple(source[i : i + 7]) for i in range(len(source) - 6)}
     with KNOWLEDGE.open("rb") as f:
         for item in tomllib.load(f)["item"]:
-            said = words(item["short"] + " " + item["more"])
+            # The spoken answers, and the statements people are expected to say (the article's
+            # own questions are fair game for `questions`, the way people would ask them).
+            said = words(" ".join([item["short"], item["more"], *item["statements"]]))
             copied = [
                 " ".join(said[i : i + 7])
                 for i in range(len(said) - 6)
                 if tuple(said[i : i + 7]) in seven_word_runs
             ]
             assert not copied, (item["id"], copied)
+
+
+# -- the word vectors -------------------------------------------------------------------------
+
+
+def test_word_vectors_put_related_words_closer_than_unrelated_ones() -> None:
+    from skill.core.answers import VECTORS_PATH
+    from skill.core.wordvectors import WordVectors, dot, normalised
+
+    table = WordVectors(VECTORS_PATH)
+
+    def vector(text: str) -> list[float]:
+        found = table.embed(words(text))
+        assert found is not None, text
+        return normalised(found)
+
+    mattress = vector("my mattress sags")
+    assert dot(mattress, vector("my bed is too soft")) > dot(mattress, vector("a cup of tea"))
+    assert table.embed([]) is None
+
+
+def test_the_bundle_carries_each_item_s_centroid(items: list[dict]) -> None:
+    from skill.core import content
+
+    stored = content.load("en/knowledge.toml")["vectors"]
+    assert set(stored) == {item["id"] for item in items}
+    assert all(len(v) == len(stored["mattress"]) for v in stored.values())

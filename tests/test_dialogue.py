@@ -507,3 +507,23 @@ def test_a_denied_sign_gets_a_kind_word_and_no_article_passage(talk: Talk) -> No
     said = chat.intent("QuestionIntent", query="i don't have any numbness")
     said.asks().at_step("morning", 1).says_line("routine.next_question")
     assert len(said.text.split()) < 40, "an acknowledgement, not a passage"
+
+
+# -- when two answers fit, the coach asks which --------------------------------------------------
+
+
+@pytest.mark.parametrize(("answer", "item"), [("the second one", "sleeping_position"),
+                                              ("my sleeping position", "sleeping_position"),
+                                              ("the first", "mattress")])
+def test_two_close_answers_get_a_choice_question_answered_by_name(talk: Talk, answer: str,
+                                                                  item: str) -> None:
+    from skill.core.answers import AnswerBook
+
+    chat = talk(at="07:00")
+    chat.utter(OPEN)
+    asked = chat.intent("QuestionIntent", query="is it my bed or how i sleep")
+    asked.says_line("answer.which_question", first="your mattress",
+                    second="your sleeping position").asks()
+    chosen = chat.intent("QuestionIntent", query=answer).asks()
+    short = AnswerBook.for_locale("en-US").get(item).short
+    assert short.split(".")[0] in chosen.text, chosen

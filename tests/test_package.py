@@ -29,7 +29,7 @@ BUILD_DIR = ROOT / "build" / "lambda"
 ARTIFACT = BUILD_DIR / "skill-function.zip"
 # python3.13 with boto3 and nothing else, as the Lambda runtime has; kept between runs.
 RUNTIME_VENV = BUILD_DIR / "runtime-venv"
-MAX_ZIPPED_BYTES = 5_000_000
+MAX_ZIPPED_BYTES = 15_000_000  # issue 10's budget; the word vectors take about 4.5 MB
 
 SKILL_ID = "amzn1.ask.skill.0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 OTHER_SKILL_ID = "amzn1.ask.skill.99999999-8888-7777-6666-555555555555"

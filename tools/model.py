@@ -58,6 +58,18 @@ def slot_table(model_source: dict[str, Any]) -> dict[str, Any]:
     return {"invocation": model_source["invocation"], "values": table}
 
 
+def knowledge_index(data: dict[str, Any]) -> dict[str, Any]:
+    """What the answer book would otherwise work out on a process's first question: each
+    item's centroid in the word-vector space, its normalised terms, and the Snowball stem of
+    every word the file uses (Snowball in pure Python is slow, and the first question should
+    not spend a few hundred ms stemming and embedding the whole knowledge base)."""
+    from skill.core import answers, wordvectors
+
+    table = wordvectors.WordVectors(answers.VECTORS_PATH)
+    return {"vectors": answers.item_vectors(data, table), "terms": answers.index_terms(data),
+            "stems": answers.stem_table(data)}
+
+
 def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]:
     """The runtime bundle, part name -> {source path -> data}: everything the skill reads, and
     nothing it does not (the interaction model itself stays behind; its slot table goes in)."""
@@ -65,6 +77,8 @@ def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]
     for relative, data in read_sources(content_dir).items():
         if relative.endswith("/model.toml"):
             relative, data = relative.replace("model.toml", "slots"), slot_table(data)
+        elif relative.endswith("/knowledge.toml"):
+            data = {**data, **knowledge_index(data)}
         parts.setdefault(content.part_of(relative), {})[relative] = data
     return parts
 

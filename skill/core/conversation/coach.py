@@ -641,8 +641,9 @@ class Coach:
 
     def label(self, answer_id: str) -> str:
         found = self.book().get(answer_id)
-        return speech.escape(getattr(found, "label", "") or getattr(found, "topic", "")
-                             if found else "")
+        if found is None:
+            return ""
+        return speech.escape(found.label or found.topic)
 
     def after_answer(self, parts: list[str], answer_id: str | None, **extra: Any) -> Reply:
         self.s.answer = answer_id
@@ -674,6 +675,16 @@ class Coach:
         # The calm pattern (stiffness that eases with movement, young, for months): a pointer
         # to mention it to a doctor, then the answer as usual.
         pointer = [speech.escape(found.advice)] if found is not None else []
+        pending = self.s.pending
+        if pending is not None and pending.offer == "which":
+            chosen = self.chosen(question, pending.arg.split("|"))
+            if chosen is not None:
+                return self.answer_by_id(chosen)
+        pair = self.book().choose(question)
+        if pair is not None and not pointer:
+            # Two answers fit about as well: ask which, rather than guess.
+            first, second = pair
+            return self.pose(Pending("which", f"{first.id}|{second.id}"), [])
         answer = self.book().match(question)
         if answer is None:
             _answers().log_unanswered(question)
@@ -690,6 +701,25 @@ class Coach:
         self.profile.unfinished = None
         self.s.routine = None
         return self.close([speech.escape(advice), self.say("answer.red_flag_end")])
+
+    def chosen(self, said: str, ids: list[str]) -> str | None:
+        """Which of the offered answers ``said`` names: "the first", "the second", or the words
+        of one label more than the other's."""
+        words = set(said.lower().replace("'", "").split())
+        if words & {"first", "former", "one"} and not words & {"second", "last", "latter"}:
+            return ids[0]
+        if words & {"second", "last", "latter", "other"}:
+            return ids[-1]
+        overlap = []
+        for answer_id in ids:
+            found = self.book().get(answer_id)
+            named = f"{getattr(found, 'label', '')} {getattr(found, 'topic', '')}".lower()
+            overlap.append(len(words & {w for w in named.replace(",", " ").split()
+                                        if len(w) > 3}))
+        best = max(overlap, default=0)
+        if best and overlap.count(best) == 1:
+            return ids[overlap.index(best)]
+        return None
 
     def first_choice(self, arg: str, event: Event) -> Reply:
         return self.answer_by_id(arg.partition("|")[0])
