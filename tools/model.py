@@ -126,11 +126,11 @@ def manifest() -> dict[str, Any]:
             },
             "privacyAndCompliance": {
                 "allowsPurchases": False,
-                "usesPersonalInfo": False,
+                "usesPersonalInfo": first["uses_personal_info"],
                 "isChildDirected": False,
                 "isExportCompliant": True,
                 "containsAds": False,
-                "usesHealthInfo": False,
+                "usesHealthInfo": first["uses_health_info"],
                 "locales": privacy,
             },
             "apis": {
