@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from skill.core import content
@@ -105,13 +105,7 @@ def unsuitable(movement_id: str, variants: frozenset[str]) -> frozenset[str]:
     return _unsuitable(content.structure(), movement_id, variants)
 
 
-@cache
-def replacement(movement_id: str, variants: frozenset[str]) -> str:
-    """The movement to do instead of ``movement_id`` that suits every one of ``variants``."""
-    return _replacement(content.structure(), movement_id, variants)
-
-
-@cache
+@lru_cache(maxsize=512)  # bounded: `easier` sets are per person
 def assemble(routine_id: str, variants: frozenset[str] = frozenset(), level: int = 0,
              easier: frozenset[str] = frozenset(), gentlest: bool = False) -> Routine:
     """A routine for one person.
