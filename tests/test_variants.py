@@ -4,7 +4,7 @@ brings a movement that person must avoid, and never says words that person must 
 
 Two independent nets: movement ids against the `does`/`avoids` declarations in routines.toml,
 and the spoken text (built from the same movement fields the coach speaks) against the phrases in
-content/en/variants.toml.
+content/en/never_say.toml.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What must never be said to a person with each variant, checked on spoken text.
 
-The rules live in ``content/<language>/variants.toml``. ``breaches(spoken, variants)`` lists the
+The rules live in ``content/<language>/never_say.toml``. ``breaches(spoken, variants)`` lists the
 phrases in ``spoken`` that the rules forbid for any of ``variants``; the variant test runs it over
 every movement text of every assembled routine, and conversation tests can run it over the
 skill's real speech (``spoken_text`` of each response).
@@ -30,7 +30,7 @@ def words(text: str) -> str:
 
 @cache
 def rules(language: str = "en") -> dict[str, tuple[Rule, ...]]:
-    with open(REPO_ROOT / "content" / language / "variants.toml", "rb") as handle:
+    with open(REPO_ROOT / "content" / language / "never_say.toml", "rb") as handle:
         table = tomllib.load(handle)
 
     def allowed(spec: dict, key: str, phrase: str) -> tuple[str, ...]:
