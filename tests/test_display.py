@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import tomllib
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from skill.alexa import display
 from skill.core import conversation as coach
 from skill.core import speech
+from tests.support import REPO_ROOT, require_node_package
 
 APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
 COMPONENTS = {"Container", "Frame", "Image", "Pager", "ScrollView", "Sequence", "GridSequence",
@@ -275,3 +278,37 @@ def test_a_screen_that_cannot_be_timed_still_renders() -> None:
     screen = coach.StepsScreen("nonexistent", "stretch", False, (step,))
     name, data, commands = display.render(screen, "en-US")
     assert name == "steps" and commands == [] and data["steps"][0]["pose"] == display.REST_POSE
+
+
+# --- a pose for every movement, as Amazon's validator sees it ---------------------------------
+
+def apl_suggester(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Findings of apl-suggester, Amazon's APL validator, on one document."""
+    node = require_node_package("apl-suggester")
+    done = subprocess.run([node, str(REPO_ROOT / "tests" / "support" / "apl_check.js")],
+                          input=json.dumps(document), capture_output=True, text=True,
+                          timeout=60, cwd=REPO_ROOT, check=True)
+    return json.loads(done.stdout.rsplit("FINDINGS ", 1)[1])
+
+
+def test_every_movement_a_routine_can_reach_has_its_own_pose() -> None:
+    """Variants bring side-lying, hip-safe and limited-range movements: each is drawn, rather
+    than falling back to the resting figure."""
+    with open(REPO_ROOT / "content" / "routines.toml", "rb") as handle:
+        movements = set(tomllib.load(handle)["movements"])
+    graphics = display.document("steps")["graphics"]
+    assert movements <= set(graphics), sorted(movements - set(graphics))
+    assert set(graphics) - movements == {display.REST_POSE}
+
+
+def test_the_poses_pass_amazons_apl_validator() -> None:
+    findings = apl_suggester(display.document("steps"))
+    assert not [f for f in findings if f["path"].startswith("/graphics")], findings
+    assert not [f for f in findings if f["level"] == "ERROR"], findings
+
+
+def test_the_validator_would_catch_a_broken_pose() -> None:
+    document = json.loads(json.dumps(display.document("steps")))
+    document["graphics"]["side_knee_glide"]["items"].append({"type": "circle", "radius": 4})
+    assert any(f["path"].startswith("/graphics/side_knee_glide")
+               for f in apl_suggester(document))

@@ -75,6 +75,8 @@ def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]
     nothing it does not (the interaction model itself stays behind; its slot table goes in)."""
     parts: dict[str, dict[str, Any]] = {}
     for relative, data in read_sources(content_dir).items():
+        if relative.endswith("/never_say.toml"):
+            continue  # what tests check the speech against; the skill never reads it
         if relative.endswith("/model.toml"):
             relative, data = relative.replace("model.toml", "slots"), slot_table(data)
         elif relative.endswith("/knowledge.toml"):
@@ -140,11 +142,11 @@ def manifest() -> dict[str, Any]:
             },
             "privacyAndCompliance": {
                 "allowsPurchases": False,
-                "usesPersonalInfo": False,
+                "usesPersonalInfo": first["uses_personal_info"],
                 "isChildDirected": False,
                 "isExportCompliant": True,
                 "containsAds": False,
-                "usesHealthInfo": False,
+                "usesHealthInfo": first["uses_health_info"],
                 "locales": privacy,
             },
             "apis": {

@@ -929,6 +929,18 @@ def check_holds(report: Report, content_dir: Path, language: str, prompts: dict[
                              f"movement {step.get('movement')!r} is not defined in [movements]")
 
 
+def check_variants(report: Report, content_dir: Path, language: str) -> None:
+    """Every movement's variants exist and cover what they must, and every routine assembles,
+    for every combination of variants and every level, into movements that suit the person."""
+    from skill.core import routine
+
+    path = content_dir / "routines.toml"
+    words = _load(report, content_dir / language / "movements.toml")
+    for where, rule, why in routine.problems(_load(report, path), words):
+        report.error(_display(path), where, rule, why)
+    report.checked["variant declarations"] += 1
+
+
 def check_coach_replies(report: Report) -> None:
     """Drive the coach through every routine, in guided and continuous mode, at the shortest
     and longest holds, with each counting style and voice: every reply it can give must be valid
@@ -1078,6 +1090,7 @@ def validate(package_dir: Path = DEFAULT_PACKAGE_DIR, content_dir: Path = DEFAUL
         check_knowledge(report, content_dir, language)
         check_safety(report, content_dir, language)
         check_holds(report, content_dir, language, prompts)
+        check_variants(report, content_dir, language)
     own_content = content_dir.resolve() == DEFAULT_CONTENT_DIR.resolve()
     if coach_replies if coach_replies is not None else own_content:
         check_coach_replies(report)
