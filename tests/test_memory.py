@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
+import json
+import logging
 import socket
 import sqlite3
 import threading
@@ -41,9 +44,10 @@ from ask_sdk_model.interfaces.system import SystemState
 from ask_sdk_model.user import User
 
 from skill.alexa import app, storage
-from skill.core import content, pacing, routine
+from skill.core import content, pacing, profile, routine
 from skill.core.profile import SCHEMA_VERSION
 from tests.conversation import Conversation, Handler, Turn
+from tests.support.alexa_api import AlexaApi
 from tests.support.dynalite import (
     Dynalite,
     create_skill_table,
@@ -71,18 +75,32 @@ FIRST_STEP = routine.get("morning").steps[0]  # the settling breath, held 15 s b
 
 
 class CountedAdapter(AbstractPersistenceAdapter):
-    """The SQLite store, its calls counted under DynamoDB's names: one assertion fits both."""
+    """The SQLite store, its calls counted under DynamoDB's names: one assertion fits both.
+    (Each is one SQL transaction; a conditional write that finds a conflict is still a PutItem,
+    as it is on the wire for DynamoDB.)"""
 
-    def __init__(self, inner: AbstractPersistenceAdapter) -> None:
+    def __init__(self, inner: storage.SQLiteStore) -> None:
         self.inner = inner
+        self.name = inner.name
+        self.worst_case, self.quick_worst_case = inner.worst_case, inner.quick_worst_case
         self.calls: collections.Counter[str] = collections.Counter()
+
+    def read_record(self, request_envelope: RequestEnvelope, *, quick: bool = False
+                    ) -> storage.Record:
+        self.calls["GetItem"] += 1
+        return self.inner.read_record(request_envelope, quick=quick)
+
+    def write_record(self, request_envelope: RequestEnvelope, attributes: dict, expected: int,
+                     *, quick: bool = False) -> int:
+        self.calls["PutItem"] += 1
+        return self.inner.write_record(request_envelope, attributes, expected, quick=quick)
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         self.calls["GetItem"] += 1
         return self.inner.get_attributes(request_envelope)
 
     def save_attributes(self, request_envelope: RequestEnvelope, attributes: dict) -> None:
-        self.calls["PutItem"] += 1
+        self.calls["UpdateItem"] += 1
         self.inner.save_attributes(request_envelope, attributes)
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
@@ -96,6 +114,7 @@ class Store:
 
     name: str
     handler: Handler  # the skill, built on this store
+    skill_side: Any  # the store the skill uses
     around: AbstractPersistenceAdapter  # a second adapter on the same data, not counted
     go_down: Callable[[], None]
     come_up: Callable[[], None]
@@ -149,7 +168,7 @@ def sqlite_store(tmp_path: Path) -> Store:
             db.execute("UPDATE profiles SET attributes = ? WHERE id = ?", ("{'profile': not", user))
 
     return Store(
-        "sqlite", serve(counted), around,
+        "sqlite", serve(counted), counted, around,
         go_down, come_up, lambda: dict(counted.calls), counted.calls.clear, plant_unreadable,
     )
 
@@ -181,8 +200,8 @@ def dynamodb_store(db: Dynalite, monkeypatch: pytest.MonkeyPatch) -> Store:
     def plant_unreadable(user: str) -> None:
         client.put_item(TableName=table, Item={"id": {"S": user}, "junk": {"S": "not ours"}})
 
-    return Store("dynamodb", serve(skill_side), around, db.stop, db.start, db.counts,
-                 db.reset_counts, plant_unreadable)
+    return Store("dynamodb", serve(skill_side), skill_side, around, db.stop, db.start,
+                 db.counts, db.reset_counts, plant_unreadable)
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -224,9 +243,10 @@ def day(n: int) -> date:
     return DAY_1 + timedelta(days=n - 1)
 
 
-def hold(seconds: int, counting: str = "auto") -> str:
-    """The SSML of one hold of `seconds`, counted as `counting` asks."""
-    return pacing.hold_ssml(seconds, pacing.style_for(seconds, counting), WORDS)
+def hold(seconds: int, counting: str = "auto", rate: int = 100) -> str:
+    """The SSML of one hold of `seconds`, counted as `counting` asks, spoken at `rate` percent
+    (the soft voice speaks at 90)."""
+    return pacing.hold_ssml(seconds, pacing.style_for(seconds, counting), WORDS, rate)
 
 
 def timed(action: Callable[[], Turn]) -> tuple[Turn, float]:
@@ -616,8 +636,6 @@ def fresh_profile_expected(record: dict[str, Any], today: date) -> None:
 
 
 BROKEN_RECORDS = {
-    "a newer schema version": {"profile": {
-        "version": 99, "disclaimer_heard": True, "streaks": {"morning": 40}}},
     "an older schema version": {"profile": {
         "version": 0, "disclaimer": "yes", "history": [["2024-03-04", "morning"]]}},
     "garbage types": {"profile": {
@@ -664,3 +682,301 @@ def test_an_unreadable_record_is_replaced_after_the_session(
     chat.utter("stop").ended()
     chat.wait(days=1)
     chat.utter(OPEN).does_not_say(DISCLAIMER)
+
+
+# ---------------------------------------------------------------- a record we must not write
+
+
+def test_a_record_from_a_newer_release_is_answered_read_only(
+    person: Callable[..., Conversation], store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A newer release wrote this record (a rollback, or two versions live during a deploy): the
+    skill uses what it can read of it, says nothing about it, and never writes it back."""
+    newer = {"profile": {
+        "version": SCHEMA_VERSION + 1, "disclaimer_heard": True,
+        "prefs": {"soft_voice": True, "counting": "a style from the future"},
+        "history": {day(1).isoformat(): ["morning"]}, "streaks": {"morning": 40}}}
+    store.plant(ALICE, newer)
+    store.reset_counts()
+    opening, closing = morning(person(), day(2))
+    opening.does_not_say(DISCLAIMER)  # what it could read, it used
+    assert SOFT in opening.ssml
+    closing.says("That's 2 mornings in a row")
+    for turn in (opening, closing):
+        turn.does_not_say("sorry", "error", "problem", "newer", "version", "update")
+    assert store.record(ALICE) == newer, "a newer release's record was changed"
+    assert store.counts() == {"GetItem": 1}, store.counts()
+    assert any("storage_read_only reason=newer_schema" in r.getMessage() for r in caplog.records)
+
+
+def test_a_record_too_large_to_carry_is_answered_read_only(
+    person: Callable[..., Conversation], store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Something wrote a record past our bound (a field of another release gone wild): it is
+    not carried in the session (Alexa's 120 KB response) and not written back, and it is logged."""
+    big = {"profile": {"version": SCHEMA_VERSION, "disclaimer_heard": True,
+                       "history": {day(1).isoformat(): ["morning"]},
+                       "notes": ["a note from another release " * 4] * 400}}
+    assert profile.record_bytes(big["profile"]) > profile.MAX_RECORD_BYTES
+    store.plant(ALICE, big)
+    opening, closing = morning(person(), day(2))
+    opening.does_not_say(DISCLAIMER)
+    closing.says("That's 2 mornings in a row")
+    assert max(len(json.dumps(t.envelope)) for t in (opening, closing)) < 20_000
+    assert store.record(ALICE) == big
+    [line] = [r.getMessage() for r in caplog.records if "storage_failure" in r.getMessage()]
+    assert "op=read" in line and "cause=RecordTooLarge" in line and "outcome=read_only" in line
+
+
+# ---------------------------------------------------------------- bounds
+
+
+def test_a_scripted_500_routine_day_stays_within_the_bounds(
+    person: Callable[..., Conversation], store: Store, record_property: Callable[..., None]
+) -> None:
+    """A client that finishes the quick stretch 500 times in a day, in 500 sessions, each sent
+    straight to its last step: the day records its cap, and nothing grows past the bounds."""
+    chat = person(at="07:00", seconds_per_turn=1)
+    chat.utter(OPEN)
+    chat.utter("quick stretch").says("Step 1 of 3")
+    before_last = chat.utter("next").says("Step 2 of 3")
+    at_last_step = {k: v for k, v in before_last.state.items()
+                    if k not in (app.PROFILE, app.STORED)}
+    largest = 0
+    for _ in range(500):
+        chat.new_session()
+        envelope = chat.envelope({"type": "IntentRequest", "intent": {
+            "name": "AMAZON.NextIntent", "confirmationStatus": "NONE", "slots": {}}})
+        envelope["session"].update(new=False, attributes=copy.deepcopy(at_last_step))
+        done = chat.send_envelope(envelope).says("quick stretch done").ended()
+        largest = max(largest, len(json.dumps(done.envelope).encode()))
+    stored = store.record(ALICE)["profile"]
+    assert stored["history"] == {day(1).isoformat(): ["quick"] * profile.MAX_COMPLETIONS_PER_DAY}
+    size = profile.record_bytes(stored)
+    record_property(f"{store.name}_record_bytes_after_500_routines", size)
+    record_property(f"{store.name}_largest_response_bytes", largest)
+    assert size < profile.MAX_RECORD_BYTES and largest < 120_000
+
+
+def test_the_largest_record_fits_a_response_twice_over(
+    person: Callable[..., Conversation], store: Store, record_property: Callable[..., None]
+) -> None:
+    """The most history a profile can hold (every day kept, each at its cap): a whole session
+    carries it (and the record as read) well inside Alexa's 120 KB."""
+    cap = profile.MAX_COMPLETIONS_PER_DAY
+    history = {(day(1) - timedelta(days=n)).isoformat(): ["bedtime"] * cap
+               for n in range(1, profile.HISTORY_DAYS + 2)}
+    store.plant(ALICE, {"profile": {"version": SCHEMA_VERSION, "disclaimer_heard": True,
+                                    "history": history}})
+    chat = person()
+    morning(chat, day(1))
+    biggest = max(len(json.dumps(t.envelope).encode()) for t in chat.turns)
+    record_property(f"{store.name}_largest_response_bytes_fullest_profile", biggest)
+    assert biggest < 60_000, biggest
+    assert len(store.record(ALICE)["profile"]["history"]) == profile.HISTORY_DAYS + 1
+
+
+# ---------------------------------------------------------------- one person on two devices
+
+
+BEDROOM = "amzn1.ask.device.BEDROOM"
+BATHROOM = "amzn1.ask.device.BATHROOM"
+
+
+class Device:
+    """One Echo of a shared account: its conversation, and the store requests its turns made
+    (counted turn by turn: the devices take turns, so each request is known to be its own)."""
+
+    def __init__(self, chat: Conversation, store: Store) -> None:
+        self.chat = chat
+        self.store = store
+        self.requests: collections.Counter[str] = collections.Counter()
+
+    def _counted(self, action: Callable[[], Turn]) -> Turn:
+        self.store.reset_counts()
+        turn = action()
+        self.requests.update(self.store.counts())
+        return turn
+
+    def utter(self, words: str) -> Turn:
+        return self._counted(lambda: self.chat.utter(words))
+
+    def intent(self, name: str, **slots: str) -> Turn:
+        return self._counted(lambda: self.chat.intent(name, **slots))
+
+    def end(self) -> Turn:
+        return self._counted(self.chat.end)
+
+
+@pytest.fixture
+def devices(person: Callable[..., Conversation], store: Store
+            ) -> Callable[..., tuple[Device, Device]]:
+    """Alice's bedroom and bathroom Echos: ``bedroom, bathroom = devices(at="07:00")``."""
+
+    def both(**options: Any) -> tuple[Device, Device]:
+        return (Device(person(ALICE, device=BEDROOM, **options), store),
+                Device(person(ALICE, device=BATHROOM, **options), store))
+
+    return both
+
+
+@pytest.fixture
+def merges(caplog: pytest.LogCaptureFixture) -> Callable[[], int]:
+    caplog.set_level(logging.INFO, logger="skill.alexa.app")
+    return lambda: sum("storage_merge" in r.getMessage() for r in caplog.records)
+
+
+def test_preferences_set_on_two_devices_at_once_are_both_kept(
+    devices: Callable[..., tuple[Device, Device]], store: Store, merges: Callable[[], int],
+    record_property: Callable[..., None],
+) -> None:
+    bedroom, bathroom = devices(at="21:00")
+    bedroom.utter(OPEN)
+    bathroom.utter(OPEN)
+    bedroom.utter("count every second").says("I'll count every second")
+    bathroom.utter("speak softer").says("I'll speak more softly")
+    bedroom.utter("stop").ended()
+    bathroom.utter("stop").ended()  # its write finds the bedroom's, and merges
+
+    assert bedroom.requests == {"GetItem": 1, "PutItem": 1}, store.name
+    assert bathroom.requests == {"GetItem": 2, "PutItem": 2}, store.name
+    assert merges() == 1
+    record_property(f"{store.name}_requests_first_session", dict(bedroom.requests))
+    record_property(f"{store.name}_requests_merging_session", dict(bathroom.requests))
+
+    for device in (bedroom, bathroom):
+        device.chat.set_time("07:00", on=day(2))
+        opening = device.utter(OPEN).does_not_say(DISCLAIMER)
+        assert SOFT in opening.ssml
+        step = device.utter("yes").says("Step 1 of 7")
+        assert hold(FIRST_STEP.hold, "every_second", rate=90) in step.ssml
+        device.utter("stop")
+
+
+def test_the_same_preference_changed_on_both_keeps_the_later_choice(
+    devices: Callable[..., tuple[Device, Device]], store: Store, merges: Callable[[], int]
+) -> None:
+    """The bathroom asked for sparse counting after the bedroom asked for every second, but its
+    session ended first: the bedroom's older choice must not win by ending later."""
+    bedroom, bathroom = devices(at="21:00")
+    bedroom.utter(OPEN)
+    bedroom.utter("count every second").says("every second")
+    bathroom.chat.wait(minutes=1)
+    bathroom.utter(OPEN)
+    bathroom.utter("count less often")
+    bathroom.utter("stop")
+    bedroom.chat.wait(minutes=5)
+    bedroom.utter("stop")
+    assert merges() == 1
+    assert store.record(ALICE)["profile"]["prefs"]["counting"] == "sparse"
+
+
+def test_a_routine_finished_on_one_device_outlives_an_older_session_on_the_other(
+    devices: Callable[..., tuple[Device, Device]], store: Store, merges: Callable[[], int],
+    record_property: Callable[..., None],
+) -> None:
+    """The bedroom starts the morning stretch and wanders off at step 2; the bathroom does the
+    whole of it; then the bedroom's session times out. The routine done is not erased, and the
+    one left off earlier is not offered again."""
+    bedroom, bathroom = devices(at="07:00")
+    bedroom.utter(OPEN)
+    bedroom.utter("morning stretch").says("Step 1 of 7")
+    bedroom.utter("next").says("Step 2 of 7")
+
+    bathroom.chat.set_time("07:01")
+    opening, closing = morning_on(bathroom)
+    closing.says("morning stretch done")
+
+    bedroom.chat.set_time("07:09")
+    bedroom.end().silent()  # Alexa closes the forgotten session
+    assert merges() == 1
+    assert bedroom.requests == {"GetItem": 2, "PutItem": 2}, store.name
+    assert bathroom.requests == {"GetItem": 1, "PutItem": 1}, store.name
+    record_property(f"{store.name}_requests_session_that_merged", dict(bedroom.requests))
+
+    assert store.record(ALICE)["profile"]["history"] == {day(1).isoformat(): ["morning"]}
+    bedroom.chat.set_time("07:30")
+    bedroom.utter(OPEN).does_not_say("pick up", DISCLAIMER)
+    bedroom.utter("how am i doing").says("1 in all")
+    bedroom.utter("stop")
+    _, closing = morning_on(bedroom, day(2))
+    closing.says("That's 2 mornings in a row")
+
+
+def test_a_routine_left_off_after_the_other_device_finished_one_is_offered(
+    devices: Callable[..., tuple[Device, Device]], store: Store, merges: Callable[[], int]
+) -> None:
+    bedroom, bathroom = devices(at="07:00")
+    bedroom.utter(OPEN)
+    bedroom.utter("morning stretch").says("Step 1 of 7")
+
+    bathroom.chat.set_time("07:01")
+    bathroom.utter(OPEN)
+    bathroom.utter("quick stretch").says("Step 1 of 3")
+    bathroom.utter("next")
+    bathroom.utter("next").says("quick stretch done").ended()
+
+    bedroom.chat.set_time("07:03")
+    bedroom.utter("next").says("Step 2 of 7")
+    bedroom.utter("next").says("Step 3 of 7")
+    bedroom.utter("stop").ended()
+    assert merges() == 1
+
+    bathroom.chat.set_time("07:20")
+    bathroom.utter(OPEN).says("stopped at step 3 of your morning stretch", "pick up")
+    bathroom.utter("no")
+    bathroom.utter("how am i doing").says("1 in all")
+
+
+def morning_on(device: Device, on: date | None = None) -> tuple[Turn, Turn]:
+    """The whole morning stretch on `device` (at its own clock's time, or 07:00 on `on`)."""
+    if on is not None:
+        device.chat.set_time("07:00", on=on)
+    opening = device.utter(OPEN).says("your morning stretch?").asks()
+    device.utter("yes").says("Step 1 of 7")
+    for n in range(2, 7):
+        device.utter("next").says(f"Step {n} of 7")
+    return opening, device.utter("next").says("Step 7 of 7", "morning stretch done").ended()
+
+
+def test_a_reminder_set_on_one_device_and_a_routine_done_on_the_other_are_both_kept(
+    store: Store, talk: Talk, merges: Callable[[], int], monkeypatch: pytest.MonkeyPatch,
+    record_property: Callable[..., None],
+) -> None:
+    """At bedtime, the bedroom sets the nightly reminder while the bathroom does the bedtime
+    stretch; the next evening the reminder is still known (and cancelled) on the bathroom's."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    def granted(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for user in (event["session"]["user"], event["context"]["System"]["user"]):
+            user["permissions"] = {"consentToken": "consent-token-for-reminders"}
+        return store.handler(event, context)
+
+    zone = "America/Denver"
+    with AlexaApi(time_zones={BEDROOM: zone, BATHROOM: zone}) as api:
+        options = dict(user=ALICE, at="20:30", tz=zone, api_endpoint=api.endpoint,
+                       handler=granted)
+        bedroom = Device(talk(device=BEDROOM, **options), store)
+        bathroom = Device(talk(device=BATHROOM, **options), store)
+        bedroom.utter(OPEN).says("your bedtime stretch?")
+        bathroom.utter(OPEN)
+        bathroom.utter("yes").says("Step 1 of 5")
+        bedroom.intent("SetReminderIntent", time="22:00").says("every night at 10 p.m.")
+        bedroom.utter("yes").says("Done")
+        [token] = api.reminders
+        bedroom.utter("stop").ended()
+        for n in range(2, 5):
+            bathroom.utter("next").says(f"Step {n} of 5")
+        bathroom.utter("next").says("Step 5 of 5", "bedtime stretch done").ended()
+        assert merges() == 1
+        assert bathroom.requests == {"GetItem": 2, "PutItem": 2}, store.name
+        record_property(f"{store.name}_requests_reminder_and_routine", {
+            "bedroom": dict(bedroom.requests), "bathroom": dict(bathroom.requests)})
+
+        stored = store.record(ALICE)["profile"]
+        assert stored["reminder"] == token
+        assert stored["history"] == {day(1).isoformat(): ["bedtime"]}
+        bathroom.chat.wait(days=1)
+        bathroom.utter("ask bedside back coach to cancel my reminder").says(
+            "your nightly reminder is cancelled")
+        assert api.deleted == [token]
