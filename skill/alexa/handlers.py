@@ -57,10 +57,13 @@ def perform(handler_input: HandlerInput, effect: coach.Effect, state: dict) -> d
     outcome = {"kind": effect.kind, "outcome": "ok"}
     try:
         if effect.kind == "create_reminder":
+            # The first night is counted from when the person asked, where they are: the
+            # request's timestamp in the device's zone, not this server's clock.
             outcome["token"] = reminders.create_nightly(
                 endpoint, token, hour=effect.data["hour"], minute=effect.data["minute"],
                 time_zone=state.get("tz") or "UTC", text=effect.data["text"],
                 locale=handler_input.request_envelope.request.locale or content.DEFAULT_LOCALE,
+                now=request_time(handler_input),
             )
         elif effect.kind == "delete_reminder":
             reminders.delete(endpoint, token, effect.data["token"])
