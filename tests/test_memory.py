@@ -24,6 +24,7 @@ import contextlib
 import copy
 import json
 import logging
+import re
 import socket
 import sqlite3
 import threading
@@ -54,6 +55,7 @@ from tests.support.dynalite import (
     dynamodb_client,
     running_dynalite,
 )
+from tests.support.faults import Throttle, corrupt, read_only_dir
 from tests.support.ssml import response_errors
 
 Talk = Callable[..., Conversation]
@@ -513,7 +515,8 @@ def test_a_session_that_changes_nothing_writes_nothing(
 
 
 def test_the_store_going_down_mid_session_costs_no_answer_and_loses_nothing(
-    person: Callable[..., Conversation], store: Store, record_property: Callable[..., None]
+    person: Callable[..., Conversation], store: Store, record_property: Callable[..., None],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     chat = person()
     morning(chat, day(1))
@@ -535,12 +538,28 @@ def test_the_store_going_down_mid_session_costs_no_answer_and_loses_nothing(
     finally:
         store.come_up()
     record_property(f"{store.name}_slowest_turn_store_down_mid_session", round(slowest, 3))
+    # Not silently: tried again, then logged as lost, saying what kind of change it was.
+    retrying, lost = failures(caplog)
+    assert [r.levelno for r in retrying] == [logging.WARNING], retrying
+    assert "op=write" in lost.getMessage() and "lost=completion" in lost.getMessage()
 
     assert store.record(ALICE) == saved, "what was saved before the outage changed"
     opening, closing = morning(chat, day(3))
     opening.does_not_say(DISCLAIMER)
     closing.does_not_say("in a row")  # day 2 could not be saved; day 1 is still there
     chat.utter("ask bedside back coach how am i doing").says("2 in all")
+
+
+def failures(caplog: pytest.LogCaptureFixture) -> tuple[list[logging.LogRecord],
+                                                     logging.LogRecord]:
+    """The storage failures logged: the retries (WARNING) and the one write lost (ERROR). No
+    line names the person."""
+    lines = [r for r in caplog.records if r.getMessage().startswith("storage_failure ")]
+    assert all(ALICE not in r.getMessage() and "amzn1." not in r.getMessage() for r in lines)
+    retrying = [r for r in lines if "outcome=retrying" in r.getMessage()]
+    [lost] = [r for r in lines if "outcome=lost" in r.getMessage()]
+    assert lost.levelno == logging.ERROR, lost
+    return retrying, lost
 
 
 def test_a_store_down_at_the_start_means_no_memory_and_no_overwrite(
@@ -980,3 +999,180 @@ def test_a_reminder_set_on_one_device_and_a_routine_done_on_the_other_are_both_k
         bathroom.utter("ask bedside back coach to cancel my reminder").says(
             "your nightly reminder is cancelled")
         assert api.deleted == [token]
+
+
+# ---------------------------------------------------------------- failures at the session's end
+
+
+@contextmanager
+def writes_fail_for_a_moment(store: Store) -> Iterator[None]:
+    """The store refuses the session's first write and takes the second. SQLite: another process
+    holds the file for 1.3 s (longer than one write waits). DynamoDB: the table throttles both of
+    botocore's attempts at the first write (dynalite cannot throttle: a botocore hook answers as a
+    throttled DynamoDB does)."""
+    if store.name == "sqlite":
+        path = store.skill_side.inner.path
+        lock = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        lock.execute("PRAGMA locking_mode=EXCLUSIVE")
+        lock.execute("BEGIN EXCLUSIVE")
+
+        def release() -> None:
+            lock.execute("COMMIT")
+            lock.close()
+
+        timer = threading.Timer(1.3, release)
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.join()
+        return
+    main = store.skill_side.adapter.dynamodb.meta.client
+    throttle = Throttle("PutItem", times=storage.DYNAMODB_MAX_ATTEMPTS)
+    main.meta.events.register("before-send.dynamodb.PutItem", throttle)
+    try:
+        yield
+    finally:
+        main.meta.events.unregister("before-send.dynamodb.PutItem", throttle)
+    assert throttle.answered == storage.DYNAMODB_MAX_ATTEMPTS
+
+
+def test_a_write_refused_at_the_end_is_tried_again_and_the_routine_kept(
+    person: Callable[..., Conversation], store: Store, caplog: pytest.LogCaptureFixture,
+    record_property: Callable[..., None],
+) -> None:
+    chat = person()
+    chat.utter(OPEN)
+    chat.utter("yes").says("Step 1 of 7")
+    for n in range(2, 7):
+        chat.utter("next").says(f"Step {n} of 7")
+    store.reset_counts()
+    with writes_fail_for_a_moment(store):
+        closing, seconds = timed(lambda: chat.utter("next"))
+    valid(closing).says("morning stretch done").ended()
+    record_property(f"{store.name}_closing_turn_with_a_retried_write", round(seconds, 3))
+    assert seconds < RESPONSE_BUDGET, seconds
+
+    assert store.record(ALICE)["profile"]["history"] == {day(1).isoformat(): ["morning"]}
+    lines = [r for r in caplog.records if r.getMessage().startswith("storage_failure ")]
+    [retrying] = lines
+    assert retrying.levelno == logging.WARNING and "outcome=retrying" in retrying.getMessage()
+    code = "SQLITE_BUSY" if store.name == "sqlite" else "ProvisionedThroughputExceededException"
+    assert f"code={code}" in retrying.getMessage(), retrying.getMessage()
+    if store.name == "dynamodb":  # the throttled attempts never reached dynalite
+        assert store.counts() == {"PutItem": 1}, store.counts()
+
+
+class HangingSwitch:
+    """A TCP forwarder in front of dynalite that can be told to stop forwarding: every request
+    from then on is swallowed and never answered, as by a table that hangs mid-session."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.hung = threading.Event()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.sockets: list[socket.socket] = [self.server]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return "http://{}:{}".format(*self.server.getsockname())
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            backend = socket.create_connection(("127.0.0.1", self.target))
+            self.sockets += [client, backend]
+            threading.Thread(target=self._pump, args=(client, backend, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(backend, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, upstream: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if upstream and self.hung.is_set():
+                    continue  # swallowed: the table never hears of it
+                sink.sendall(data)
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+def test_a_table_that_hangs_at_the_end_costs_the_routine_but_not_the_answer(
+    talk: Talk, dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture, record_property: Callable[..., None],
+) -> None:
+    """DynamoDB only, the slowest way a session's end can fail: the record was read, then the
+    table stops answering (every write times out: two attempts, backoff, and the retry)."""
+    table = f"memory-{uuid.uuid4().hex[:8]}"
+    create_skill_table(dynalite.endpoint, table)
+    use_dynalite_credentials(dynalite, monkeypatch)
+    switch = HangingSwitch(dynalite.backend_port)
+    try:
+        env = {**dynalite.env(), "AWS_ENDPOINT_URL_DYNAMODB": switch.endpoint,
+               "SKILL_TABLE": table}
+        chat = talk(user=ALICE, handler=serve(storage.adapter_from_env(env)))
+        chat.utter(OPEN)
+        chat.utter("yes").says("Step 1 of 7")
+        for n in range(2, 7):
+            chat.utter("next").says(f"Step {n} of 7")
+        switch.hung.set()
+        closing, seconds = timed(lambda: chat.utter("next"))
+    finally:
+        switch.close()
+    valid(closing).says("morning stretch done").ended()
+    record_property("dynamodb_closing_turn_table_hanging_seconds", round(seconds, 3))
+    assert seconds < RESPONSE_BUDGET, seconds
+    retrying, lost = failures(caplog)
+    assert len(retrying) == 1 and "ReadTimeoutError" in retrying[0].getMessage()
+    assert "lost=completion" in lost.getMessage() and "cause=ReadTimeoutError" in lost.getMessage()
+
+
+@pytest.fixture
+def sqlite_chat(talk: Talk, tmp_path: Path) -> tuple[Conversation, Path]:
+    """Alice, on the skill with its SQLite file in a directory of its own."""
+    home = tmp_path / "store"
+    home.mkdir()
+    path = home / "skill.db"
+    return talk(user=ALICE, handler=serve(storage.SQLiteStore(path))), path
+
+
+def test_a_corrupt_sqlite_file_is_answered_without_memory_and_said_why(
+    sqlite_chat: tuple[Conversation, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    chat, path = sqlite_chat
+    morning(chat, day(1))
+    corrupt(path)
+    opening, closing = morning(chat, day(2))
+    valid(opening).says(DISCLAIMER)  # a stranger's welcome: no memory, no crash
+    closing.does_not_say("in a row")
+    lines = [r.getMessage() for r in caplog.records if "storage_failure" in r.getMessage()]
+    assert lines and all("op=read store=sqlite cause=DatabaseError code=SQLITE_NOTADB"
+                         " outcome=no_memory" in line for line in lines), lines
+    assert ALICE not in caplog.text
+    assert path.read_bytes().startswith(b"this is not a database"), "the evidence was replaced"
+
+
+def test_a_read_only_directory_at_the_end_is_logged_as_a_lost_routine(
+    sqlite_chat: tuple[Conversation, Path], caplog: pytest.LogCaptureFixture,
+    record_property: Callable[..., None],
+) -> None:
+    """What a full disk does too: the session read its record, then nothing can be written."""
+    chat, path = sqlite_chat
+    chat.utter(OPEN)
+    chat.utter("yes").says("Step 1 of 7")
+    for n in range(2, 7):
+        chat.utter("next").says(f"Step {n} of 7")
+    with read_only_dir(path.parent):
+        closing, seconds = timed(lambda: chat.utter("next"))
+    valid(closing).says("morning stretch done").ended()
+    record_property("sqlite_closing_turn_read_only_dir_seconds", round(seconds, 3))
+    assert seconds < RESPONSE_BUDGET
+    retrying, lost = failures(caplog)
+    assert len(retrying) == 1
+    assert re.search(r"code=SQLITE_(CANTOPEN|READONLY)\S* outcome=lost", lost.getMessage()), lost
+    assert "lost=completion" in lost.getMessage()
