@@ -48,7 +48,8 @@ PROFILE = "profile"
 #: stamps), "changes" (this session's, from `profile.note_changes`)}; {"read_only": why} for a
 #: record this release must not write; None when memory is unavailable.
 STORED = "stored"
-#: Request attribute: the profile as this turn found it, to tell after it what it changed.
+#: Request attribute: the profile as this turn found it (never the turn's own copy), to tell
+#: after the turn what it changed.
 BEFORE_TURN = "profile_before_turn"
 #: Beside the profile in the stored record: when each stamped field last changed.
 STAMPS = "changed"
@@ -123,12 +124,16 @@ class LoadProfile(AbstractRequestInterceptor):
             state = manager.session_attributes
         except Exception:  # noqa: BLE001 - no session on this request: nothing to load into
             return
+        sent = getattr(handler_input.request_envelope.session, "attributes", None)
         if PROFILE not in state or STORED not in state:
             state[PROFILE], state[STORED] = self.load(handler_input)
-        # A copy, not a reference: whatever the turn does to the profile, this stays as it was.
-        before = state[PROFILE]
-        if isinstance(before, dict) and state[STORED] is not None:
-            manager.request_attributes[BEFORE_TURN] = json.loads(json.dumps(before))
+        elif isinstance(sent, dict) and sent is not state:
+            # ask-sdk gives the handlers a deep copy of the session attributes: the request's
+            # own are the profile as this turn found it, whatever the turn does to the copy.
+            manager.request_attributes[BEFORE_TURN] = sent.get(PROFILE)
+            return
+        if isinstance(state[PROFILE], dict) and state[STORED] is not None:
+            manager.request_attributes[BEFORE_TURN] = json.loads(json.dumps(state[PROFILE]))
 
     def load(self, handler_input: HandlerInput) -> tuple[dict[str, Any], dict[str, Any] | None]:
         if self.store is None:
