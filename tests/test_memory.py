@@ -1176,3 +1176,57 @@ def test_a_read_only_directory_at_the_end_is_logged_as_a_lost_routine(
     assert len(retrying) == 1
     assert re.search(r"code=SQLITE_(CANTOPEN|READONLY)\S* outcome=lost", lost.getMessage()), lost
     assert "lost=completion" in lost.getMessage()
+
+
+class Crowded(CountedAdapter):
+    """The SQLite store with someone else writing just before each of this skill's writes (a
+    third device, a fourth...): every write of ours finds a conflict."""
+
+    def write_record(self, request_envelope: RequestEnvelope, attributes: dict, expected: int,
+                     *, quick: bool = False) -> int:
+        current = self.inner.read_record(request_envelope)
+        other = {"profile": {**current.attributes.get("profile", {}), "disclaimer_heard": True}}
+        self.inner.save_attributes(request_envelope, other)
+        return super().write_record(request_envelope, attributes, expected, quick=quick)
+
+
+class LostAnswer(CountedAdapter):
+    """The SQLite store whose first write lands but whose answer is lost (a timeout after the
+    table applied it): the retry must not count the routine twice."""
+
+    def write_record(self, request_envelope: RequestEnvelope, attributes: dict, expected: int,
+                     *, quick: bool = False) -> int:
+        revision = super().write_record(request_envelope, attributes, expected, quick=quick)
+        if self.calls["PutItem"] == 1:
+            raise storage.StorageUnavailable("timed out", store="sqlite", cause="ReadTimeout")
+        return revision
+
+
+def whole_morning(chat: Conversation) -> Turn:
+    chat.utter(OPEN)
+    chat.utter("yes").says("Step 1 of 7")
+    for n in range(2, 7):
+        chat.utter("next").says(f"Step {n} of 7")
+    return chat.utter("next").says("morning stretch done").ended()
+
+
+def test_conflicts_without_end_are_given_up_after_three_merges_and_said(
+    talk: Talk, tmp_path: Path, merges: Callable[[], int], caplog: pytest.LogCaptureFixture
+) -> None:
+    crowded = Crowded(storage.SQLiteStore(tmp_path / "skill.db"))
+    valid(whole_morning(talk(user=ALICE, handler=serve(crowded))))
+    assert merges() == app.MAX_MERGES
+    assert crowded.calls == {"GetItem": 1 + app.MAX_MERGES, "PutItem": 1 + app.MAX_MERGES}
+    _, lost = failures(caplog)
+    assert "op=merge" in lost.getMessage() and "cause=Conflict" in lost.getMessage()
+    assert f"merges={app.MAX_MERGES}" in lost.getMessage()
+
+
+def test_a_write_that_landed_but_lost_its_answer_is_not_counted_twice(
+    talk: Talk, tmp_path: Path, merges: Callable[[], int]
+) -> None:
+    store = LostAnswer(storage.SQLiteStore(tmp_path / "skill.db"))
+    valid(whole_morning(talk(user=ALICE, handler=serve(store))))
+    record = store.inner.read_record(envelope_for(ALICE)).attributes
+    assert record["profile"]["history"] == {day(1).isoformat(): ["morning"]}
+    assert merges() == 0
