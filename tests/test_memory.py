@@ -4,19 +4,24 @@ Every test here talks through the real request pipeline (`skill.alexa.app.invoke
 with `build_skill(persistence=...)`), with envelopes from `tests.conversation`, and runs twice:
 
 * sqlite: the embedded store, a file in a temporary directory;
-* dynamodb: the stock ask-sdk DynamoDB adapter as `storage.adapter_from_env` builds it, against
-  dynalite (a real DynamoDB-API server) started on 127.0.0.1, on a table made by
-  `create_skill_table`. dynalite keeps its data on disk (persist=True), so stopping and starting
-  it is an outage, not a wipe.
+* dynamodb: the DynamoDB store as `storage.adapter_from_env` builds it (the stock ask-sdk
+  adapter's table, conditional writes on a revision), against dynalite (a real DynamoDB-API
+  server) started on 127.0.0.1, on a table made by `create_skill_table`. dynalite keeps its data
+  on disk (persist=True), so stopping and starting it is an outage, not a wipe.
 
 Requests to the store are counted per session: on the wire for DynamoDB (dynalite's counting
 proxy: GetItem, PutItem and anything else by its X-Amz-Target name); for SQLite by the adapter's
-calls under the same names (each is one SQL statement). An outage is real in both: dynalite
+calls under the same names (each is one SQL transaction). An outage is real in both: dynalite
 stopped (connections refused, open ones cut), or another process holding the SQLite file locked.
+
+One account on two Echos: two conversations with the same user id and different device ids,
+their turns interleaved; each device's requests are counted turn by turn, and merges by the
+skill's `storage_merge` log lines. Faults at a session's end: a table that hangs (a forwarder in
+front of dynalite that stops forwarding), throttling (dynalite cannot throttle: a botocore hook
+answers as DynamoDB does), a read-only directory, a corrupt file (tests/support/faults.py).
 
 Every response of every conversation is also checked against Alexa's rules by the `talk` fixture.
 """
-
 from __future__ import annotations
 
 import collections

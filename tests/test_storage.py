@@ -1,14 +1,16 @@
 """Memory across sessions: one suite run against both stores the skill can use.
 
 * sqlite: the embedded file store, in a temporary directory;
-* dynamodb: the stock ask-sdk DynamoDB adapter as `adapter_from_env` builds it, against dynalite
-  (a real DynamoDB-API server) on 127.0.0.1.
+* dynamodb: the DynamoDB store `adapter_from_env` builds (the stock ask-sdk adapter's table and
+  item layout, with a revision), against dynalite (a real DynamoDB-API server) on 127.0.0.1.
 
 An outage is real in both: an exclusive lock on the SQLite file held by another connection,
 dynalite stopped (connections refused and cut) for DynamoDB. A store that is down must fail fast, as
-`StorageUnavailable`, so the skill still answers within Lambda's 3 s.
+`StorageUnavailable`, so the skill still answers within Lambda's 3 s. Writes are conditional on
+the revision read (`Conflict` otherwise), and every failure says why in one `storage_failure`
+log line that names no one. Throttling is a botocore hook answering as DynamoDB does (dynalite
+cannot throttle); a read-only directory is chmod, or chattr +i for root.
 """
-
 from __future__ import annotations
 
 import contextlib
