@@ -121,8 +121,9 @@ class Profile:
         if isinstance(raw.get("reminder"), str):
             profile.reminder = raw["reminder"]
         if keep_unknown and version == SCHEMA_VERSION:
-            profile.extras = {k: v for k, v in raw.items() if k not in _KNOWN}
-            profile.prefs.extras = {k: v for k, v in prefs.items() if k not in _KNOWN_PREFS}
+            profile.extras = {k: v for k, v in raw.items() if k not in _KNOWN and _plain(v)}
+            profile.prefs.extras = {k: v for k, v in prefs.items()
+                                    if k not in _KNOWN_PREFS and _plain(v)}
         return profile
 
     def record_completion(self, routine_id: str, today: date) -> None:
@@ -177,8 +178,22 @@ def is_newer(raw: Any) -> bool:
 
 
 def record_bytes(raw: Any) -> int:
-    """The size of a record as stored: its JSON in UTF-8."""
-    return len(json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    """The size of a record as stored: its JSON in UTF-8 (anything JSON lacks, as text)."""
+    return len(json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=str)
+               .encode("utf-8"))
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether `value` is plain JSON (what a session can carry), not too deeply nested."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    if depth > 16:
+        return False
+    if isinstance(value, list):
+        return all(_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def _is_date(text: Any) -> bool:
