@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -28,12 +29,12 @@ from skill.core.profile import (
     merge,
     note_changes,
     record_bytes,
+    stamp,
 )
 
 DAY = date(2024, 3, 5)
-AT_7 = "2024-03-05T12:00:00.000000Z"  # 07:00 in New York
-AT_701 = "2024-03-05T12:01:00.000000Z"
-AT_702 = "2024-03-05T12:02:00.000000Z"
+T_7 = datetime(2024, 3, 5, 7, tzinfo=ZoneInfo("America/New_York"))
+AT_7, AT_701, AT_702 = (stamp(T_7 + timedelta(minutes=n)) for n in range(3))
 
 
 def fresh(**changes: Any) -> dict[str, Any]:
@@ -105,8 +106,8 @@ def test_a_preference_set_and_set_back_is_still_the_latest_change() -> None:
     session chose every second: auto is the latest word."""
     base = fresh()
     changes: dict[str, Any] = {}
-    note_changes(changes, base, fresh(prefs={"counting": "sparse"}), AT_7)
-    note_changes(changes, fresh(prefs={"counting": "sparse"}), fresh(), AT_702)
+    note_changes(changes, base, fresh(prefs={"counting": "sparse"}), T_7)
+    note_changes(changes, fresh(prefs={"counting": "sparse"}), fresh(), T_7 + timedelta(minutes=2))
     assert changes == {"before": {"prefs.counting": "auto"}, "at": {"prefs.counting": AT_702}}
     result = merged(as_read(fresh(), changes), fresh(), fresh(prefs={"counting": "every_second"}),
                     my_stamps=changes["at"], their_stamps={"prefs.counting": AT_701})
@@ -128,14 +129,14 @@ def test_the_record_as_read_is_rebuilt_from_what_the_session_changed() -> None:
     for n, turn in enumerate(turns):
         before = person.to_dict()
         turn()
-        note_changes(changes, before, person.to_dict(), f"2024-03-05T12:0{n}:00.000000Z")
+        note_changes(changes, before, person.to_dict(), T_7 + timedelta(minutes=n))
     now = person.to_dict()
     assert now["history"] == {yesterday: ["morning"], DAY.isoformat(): ["morning"]}
     assert as_read(now, changes) == read
     assert changes["before"]["history"] == {old: ["bedtime"], DAY.isoformat(): None}
     assert changes["at"] == {"unfinished": "2024-03-05T12:01:00.000000Z",
                              "prefs.soft_voice": "2024-03-05T12:02:00.000000Z",
-                             "reminder": "2024-03-05T12:03:00.000000Z"}
+                             "reminder": "2024-03-05T12:03:00.000000Z"}  # in UTC, as text
     assert len(json.dumps(changes)) < 400  # what the session carries besides the profile
 
 

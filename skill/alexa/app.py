@@ -60,15 +60,17 @@ MAX_MERGES = 3
 SAVE_BUDGET = 2.5
 
 
-def _moment(handler_input: HandlerInput) -> str:
-    """This request's change stamp: when the person spoke (the request's timestamp)."""
-    return schema.stamp(handlers.request_time(handler_input) or datetime.now(UTC))
+def _moment(handler_input: HandlerInput) -> datetime:
+    """When the person spoke: the request's timestamp (this server's clock only without one)."""
+    return handlers.request_time(handler_input) or datetime.now(UTC)
 
 
 def _stamps(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
-    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+    if all(isinstance(v, str) for v in raw.values()):  # keys are strings: it came as JSON
+        return raw
+    return {k: v for k, v in raw.items() if isinstance(v, str)}
 
 
 def _opened(record: storage.Record) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -94,21 +96,16 @@ def _opened(record: storage.Record) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _bookkeeping(state: dict[str, Any]) -> dict[str, Any] | None:
-    """The session's STORED bookkeeping if it is whole (a session we can write for), else None."""
+    """The session's STORED bookkeeping if it is whole (a session we can write for), else None.
+    Checked cheaply every turn; what it holds is checked where it is used."""
     stored = state.get(STORED)
-    if not isinstance(stored, dict) or "read_only" in stored:
-        return None
-    revision = stored.get("revision")
-    if type(revision) is not int or revision < 0:
+    if not isinstance(stored, dict) or type(stored.get("revision")) is not int \
+            or stored["revision"] < 0 or "read_only" in stored:
         return None
     changes = stored.get("changes")
-    if not isinstance(changes, dict):
-        changes = stored["changes"] = {}
-    for part in ("before", "at"):
-        if not isinstance(changes.get(part), dict):
-            changes[part] = {}
-    changes["at"] = _stamps(changes["at"])
-    stored["stamps"] = _stamps(stored.get("stamps"))
+    if not (isinstance(changes, dict) and isinstance(changes.get("before"), dict)
+            and isinstance(changes.get("at"), dict)):
+        stored["changes"] = {"before": {}, "at": {}}
     return stored
 
 
@@ -190,9 +187,10 @@ def save(store: storage.VersionedStore, envelope: Any, stored: dict[str, Any],
     Returns the new revision and the record written, or None when the write was lost (logged at
     ERROR, saying what kind of change was lost, never what it was).
     """
-    base, my_stamps = schema.as_read(mine, stored["changes"]), stored["changes"]["at"]
+    base, my_stamps = schema.as_read(mine, stored["changes"]), _stamps(stored["changes"]["at"])
+    base_stamps = _stamps(stored.get("stamps"))
     expected = stored["revision"]
-    record = {PROFILE: mine, STAMPS: schema.stamps_after(stored["stamps"], my_stamps)}
+    record = {PROFILE: mine, STAMPS: schema.stamps_after(base_stamps, my_stamps)}
     merges = 0
     retried = False
     while True:
@@ -217,7 +215,7 @@ def save(store: storage.VersionedStore, envelope: Any, stored: dict[str, Any],
                                                  cause="NewerSchema"), base, mine, merges=merges)
                 return None
             merged = schema.merge(base, mine, Profile.from_dict(raw).to_dict(),
-                                  base_stamps=stored["stamps"], my_stamps=my_stamps,
+                                  base_stamps=base_stamps, my_stamps=my_stamps,
                                   their_stamps=_stamps(theirs.attributes.get(STAMPS)))
             merges += 1
             log.info("storage_merge store=%s attempt=%d contested=%s", store.name, merges,

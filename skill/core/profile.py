@@ -205,14 +205,22 @@ def _is_date(text: Any) -> bool:
 
 
 def _valid_history(value: Any) -> dict[str, list[str]]:
+    # Runs every turn (the coach reads the profile afresh): one pass, no sorting unless a record
+    # holds more days than it may, when the latest are the ones kept.
     if not isinstance(value, dict):
         return {}
-    days = sorted((day for day in value if _is_date(day) and isinstance(value[day], list)),
-                  reverse=True)[:HISTORY_DAYS + 1]
-    return {
-        day: [r for r in value[day] if isinstance(r, str)][:MAX_COMPLETIONS_PER_DAY]
-        for day in sorted(days)
+    history = {
+        day: [r for r in done if isinstance(r, str)]
+        for day, done in value.items()
+        if isinstance(done, list) and _is_date(day)
     }
+    for done in history.values():
+        if len(done) > MAX_COMPLETIONS_PER_DAY:
+            del done[MAX_COMPLETIONS_PER_DAY:]
+    if len(history) > HISTORY_DAYS + 1:
+        kept = sorted(history)[-(HISTORY_DAYS + 1):]
+        history = {day: history[day] for day in kept}
+    return history
 
 
 def _valid_unfinished(value: Any) -> dict[str, Any] | None:
@@ -250,7 +258,7 @@ Stamp = str | None
 
 
 def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class Side(NamedTuple):
@@ -392,9 +400,9 @@ def _put(record: dict[str, Any], path: str, value: Any) -> None:
 
 
 def note_changes(changes: dict[str, Any], before: dict[str, Any], now: dict[str, Any],
-                 at: str) -> None:
+                 at: datetime) -> None:
     """After a turn: note in `changes` what the turn changed, `before` being the profile as the
-    turn found it, `now` as it leaves it, `at` the turn's stamp.
+    turn found it, `now` as it leaves it, `at` when the person spoke.
 
     `changes` is ``{"before": {path: earlier value}, "at": {path: stamp}}``: the earlier value
     is kept from the first change only (for a keyed field, key by key, None for a key that was
@@ -402,12 +410,18 @@ def note_changes(changes: dict[str, Any], before: dict[str, Any], now: dict[str,
     """
     earlier = changes.setdefault("before", {})
     stamps = changes.setdefault("at", {})
+    if before == now:
+        return
+    when = stamp(at)
     for path, rule in MERGE_RULES.items():
+        top = path.partition(".")[0]
+        if before.get(top) == now.get(top):
+            continue  # the whole of "prefs" unchanged, say: no need to look closer
         old, new = field(before, path), field(now, path)
         if old == new:
             continue
         if rule.stamped:
-            stamps[path] = at
+            stamps[path] = when
         if rule.keyed:
             old_map, new_map = _mapping(old), _mapping(new)
             kept = earlier.setdefault(path, {})
