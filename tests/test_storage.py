@@ -654,6 +654,23 @@ def test_dynamodb_without_a_region_is_unavailable_not_a_crash(tmp_path: Path) ->
     assert result.stdout.startswith("unavailable:") and "region" in result.stdout
 
 
+def test_a_skill_that_cannot_set_up_its_store_says_so_at_error(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        import logging
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+        from skill.alexa import app
+        assert app.default_adapter() is None
+    """)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true",
+           "SKILL_TABLE": "t"}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == (
+        "ERROR storage_failure op=setup store=dynamodb cause=NoRegionError code=- "
+        'outcome=no_memory detail="SKILL_TABLE is set but no AWS region is configured '
+        '(AWS_REGION)"'), result.stderr
+
+
 def test_dynamodb_region_can_come_from_the_env_mapping_alone(tmp_path: Path) -> None:
     code = textwrap.dedent("""
         from skill.alexa.storage import DynamoDbStore, adapter_from_env

@@ -245,7 +245,8 @@ def default_adapter() -> AbstractPersistenceAdapter | None:
     try:
         return storage.adapter_from_env()
     except storage.StorageUnavailable as error:
-        log.warning("running without memory: %s", error)
+        # Every session of this process will be a stranger's: an operator must hear of it.
+        storage.log_failure(error, op="setup", outcome="no_memory", level=logging.ERROR)
         return None
 
 

@@ -527,7 +527,8 @@ def _dynamodb_store(table: str, env: Mapping[str, str], clock: Clock) -> DynamoD
         from botocore.exceptions import NoRegionError
     except ImportError as e:
         raise StorageUnavailable("SKILL_TABLE is set but boto3 is not installed",
-                                 store="dynamodb", cause="ImportError") from e
+                                 store="dynamodb", cause="ImportError",
+                                 detail="SKILL_TABLE is set but boto3 is not installed") from e
 
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
     if boto3.DEFAULT_SESSION is None:
@@ -555,15 +556,13 @@ def _dynamodb_store(table: str, env: Mapping[str, str], clock: Clock) -> DynamoD
 
         main = resource(DYNAMODB_MAX_ATTEMPTS)
     except ImportError as e:
-        raise StorageUnavailable(
-            "SKILL_TABLE is set but ask-sdk-dynamodb-persistence-adapter is not installed",
-            store="dynamodb", cause="ImportError",
-        ) from e
+        message = "SKILL_TABLE is set but ask-sdk-dynamodb-persistence-adapter is not installed"
+        raise StorageUnavailable(message, store="dynamodb", cause="ImportError",
+                                 detail=message) from e
     except NoRegionError as e:
-        raise StorageUnavailable(
-            "SKILL_TABLE is set but no AWS region is configured (AWS_REGION)",
-            store="dynamodb", cause="NoRegionError",
-        ) from e
+        message = "SKILL_TABLE is set but no AWS region is configured (AWS_REGION)"
+        raise StorageUnavailable(message, store="dynamodb", cause="NoRegionError",
+                                 detail=message) from e
     adapter = DynamoDbAdapter(
         table_name=table,
         partition_key_name="id",
