@@ -1235,3 +1235,28 @@ def test_a_write_that_landed_but_lost_its_answer_is_not_counted_twice(
     record = store.inner.read_record(envelope_for(ALICE)).attributes
     assert record["profile"]["history"] == {day(1).isoformat(): ["morning"]}
     assert merges() == 0
+
+
+class TakenOver(CountedAdapter):
+    """The SQLite store where a newer release writes the record just before this session's
+    write (a rolling deploy): its record must not be merged into, or overwritten."""
+
+    def write_record(self, request_envelope: RequestEnvelope, attributes: dict, expected: int,
+                     *, quick: bool = False) -> int:
+        if self.calls["PutItem"] == 0:
+            self.inner.save_attributes(request_envelope, NEWER)
+        return super().write_record(request_envelope, attributes, expected, quick=quick)
+
+
+NEWER = {"profile": {"version": SCHEMA_VERSION + 1, "disclaimer_heard": True, "levels": [3]}}
+
+
+def test_a_record_taken_over_by_a_newer_release_meanwhile_is_left_alone(
+    talk: Talk, tmp_path: Path, merges: Callable[[], int], caplog: pytest.LogCaptureFixture
+) -> None:
+    store = TakenOver(storage.SQLiteStore(tmp_path / "skill.db"))
+    valid(whole_morning(talk(user=ALICE, handler=serve(store))))
+    assert store.inner.read_record(envelope_for(ALICE)).attributes == NEWER
+    assert merges() == 0
+    _, lost = failures(caplog)
+    assert "cause=NewerSchema" in lost.getMessage() and "lost=completion" in lost.getMessage()

@@ -209,10 +209,13 @@ def save(store: storage.VersionedStore, envelope: Any, stored: dict[str, Any],
             if theirs.attributes == record:
                 return theirs.revision, record  # our own write had landed; its answer was lost
             raw = theirs.attributes.get(PROFILE, {})
-            if schema.is_newer(raw):
-                # A newer release took the record over meanwhile: ours cannot be merged into it.
-                _lost(storage.StorageUnavailable("newer schema", store=store.name,
-                                                 cause="NewerSchema"), base, mine, merges=merges)
+            refusal = "NewerSchema" if schema.is_newer(raw) else (
+                "RecordTooLarge" if schema.record_bytes(raw) > schema.MAX_RECORD_BYTES else None)
+            if refusal:
+                # Taken over meanwhile by a newer release, or grown past what a session may
+                # carry: as at the start of a session, such a record is not ours to write.
+                _lost(storage.StorageUnavailable(refusal, store=store.name, cause=refusal),
+                      base, mine, merges=merges)
                 return None
             merged = schema.merge(base, mine, Profile.from_dict(raw).to_dict(),
                                   base_stamps=base_stamps, my_stamps=my_stamps,
