@@ -17,9 +17,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -99,6 +98,12 @@ def consent_card(turn: Turn) -> Turn:
     return turn
 
 
+def asked_at(turn: Turn) -> str:
+    """The request's timestamp, as Amazon's reminder body spells a UTC time."""
+    stamp = datetime.fromisoformat(turn.request["request"]["timestamp"].replace("Z", "+00:00"))
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.000")
+
+
 def timed(action: Callable[[], Turn]) -> tuple[Turn, float]:
     started = time.monotonic()
     turn = action()
@@ -131,10 +136,9 @@ def test_every_night_at_ten_is_confirmed_then_created_as_a_daily_reminder(
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT22:00:00\.000", trigger["scheduledTime"]), trigger
     assert trigger["recurrence"]["startDateTime"] == trigger["scheduledTime"]
     assert not body["requestTime"].endswith("Z") and "+" not in body["requestTime"]
-    # The first night is tonight, or tomorrow once ten has passed where the device is.
-    today = datetime.now(ZoneInfo(ZONE)).date()
-    first = datetime.fromisoformat(trigger["scheduledTime"]).date()
-    assert first in (today, today + timedelta(days=1)), (first, today)
+    # The first night is tonight: it is 20:30 where the device is, on the conversation's day.
+    assert trigger["scheduledTime"] == f"{chat.now.date().isoformat()}T22:00:00.000"
+    assert body["requestTime"] == asked_at(done)
     [spoken] = body["alertInfo"]["spokenInfo"]["content"]
     assert spoken["locale"] == "en-US" and "open bedside back coach" in spoken["text"].lower()
     assert body["pushNotification"] == {"status": "ENABLED"}
@@ -142,6 +146,27 @@ def test_every_night_at_ten_is_confirmed_then_created_as_a_daily_reminder(
     settings = [c.path for c in api.calls if c.method == "GET"]
     assert settings == [f"/v2/devices/{DEVICE}/settings/System.timeZone"]  # once per session
     assert done.profile["reminder"] == token
+
+
+@pytest.mark.parametrize(("asked", "first_night"), [
+    ("21:50", "2024-03-09T22:00:00.000"),  # ten is still ahead tonight
+    ("22:10", "2024-03-10T22:00:00.000"),  # ten has passed: from tomorrow (Denver's first MDT day)
+    ("23:30", "2024-03-10T22:00:00.000"),  # 06:30 UTC on the 10th: the local date still counts
+])
+def test_the_first_night_counts_from_when_the_person_asked_where_they_are(
+    talk: Talk, api: AlexaApi, asked: str, first_night: str
+) -> None:
+    """Not from this server's clock (years from the conversation's day) nor from its zone: from
+    the request's timestamp, in the device's time zone."""
+    chat = talk(at=asked, on=date(2024, 3, 9), tz=ZONE, api_endpoint=api.endpoint,
+                handler=granted, seconds_per_turn=1)
+    chat.utter(OPEN)
+    remind_me_every_night_at_ten(chat)
+    done = chat.utter("yes").says("Done").asks()
+    [body] = api.reminders.values()
+    assert body["trigger"]["scheduledTime"] == first_night
+    assert body["trigger"]["recurrence"]["startDateTime"] == first_night
+    assert body["requestTime"] == asked_at(done)
 
 
 def test_no_to_the_confirmation_creates_nothing(evening: Callable[..., Conversation],

@@ -1,16 +1,22 @@
 """Memory across sessions: one suite run against both stores the skill can use.
 
 * sqlite: the embedded file store, in a temporary directory;
-* dynamodb: the stock ask-sdk DynamoDB adapter as `adapter_from_env` builds it, against dynalite
-  (a real DynamoDB-API server) on 127.0.0.1.
+* dynamodb: the DynamoDB store `adapter_from_env` builds (the stock ask-sdk adapter's table and
+  item layout, with a revision), against dynalite (a real DynamoDB-API server) on 127.0.0.1.
 
 An outage is real in both: an exclusive lock on the SQLite file held by another connection,
 dynalite stopped (connections refused and cut) for DynamoDB. A store that is down must fail fast, as
-`StorageUnavailable`, so the skill still answers within Lambda's 3 s.
+`StorageUnavailable`, so the skill still answers within Lambda's 3 s. Writes are conditional on
+the revision read (`Conflict` otherwise), and every failure says why in one `storage_failure`
+log line that names no one. Throttling is a botocore hook answering as DynamoDB does (dynalite
+cannot throttle); a read-only directory is chmod, or chattr +i for root.
 """
-
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -33,15 +39,21 @@ from ask_sdk_model.interfaces.system import SystemState
 from ask_sdk_model.user import User
 
 from skill.alexa.storage import (
+    DYNAMODB_MAX_ATTEMPTS,
+    FAILURE_MARKER,
     RETENTION_SECONDS,
     TTL_ATTRIBUTE,
+    Conflict,
     DynamoDbStore,
+    Record,
     SQLiteStore,
     StorageUnavailable,
     adapter_from_env,
+    log_failure,
 )
 from tests.support import REPO_ROOT
 from tests.support.dynalite import Dynalite, create_skill_table, running_dynalite
+from tests.support.faults import corrupt, dynamodb_throttled, read_only_dir
 
 FIXED_NOW = 1_750_000_000  # 2025-06-15T15:06:40Z
 OUTAGE_BUDGET = 2.0  # seconds a load or a save may take to give up; the skill has 3 s in all
@@ -291,6 +303,173 @@ def test_an_outage_fails_fast_and_loses_nothing(backend: Backend) -> None:
     assert backend.load(ALICE) == {"streak": 10}
 
 
+# ---------------------------------------------------------------- revisions, on both
+
+
+def record(backend: Backend, user_id: str = ALICE) -> Record:
+    return backend.adapter.read_record(envelope(user_id))
+
+
+def write(backend: Backend, attributes: dict[str, Any], expected: int,
+          user_id: str = ALICE) -> int:
+    return backend.adapter.write_record(envelope(user_id), attributes, expected)
+
+
+def test_a_write_is_conditional_on_the_revision_it_read(backend: Backend) -> None:
+    assert record(backend) == Record({}, 0)
+    assert write(backend, {"streak": 1}, 0) == 1
+    with pytest.raises(Conflict):  # a second writer that also read "nothing stored"
+        write(backend, {"streak": 99}, 0)
+    assert record(backend) == Record({"streak": 1}, 1)
+    assert write(backend, {"streak": 2}, 1) == 2
+    with pytest.raises(Conflict):  # a writer that read revision 1, after someone wrote 2
+        write(backend, {"streak": 99}, 1)
+    assert record(backend) == Record({"streak": 2}, 2)
+
+
+def test_an_unconditional_save_still_moves_the_revision_on(backend: Backend) -> None:
+    write(backend, {"streak": 1}, 0)
+    backend.save(ALICE, {"streak": 5})  # ask-sdk's own save, or another tool's
+    assert record(backend) == Record({"streak": 5}, 2)
+    with pytest.raises(Conflict):
+        write(backend, {"streak": 2}, 1)
+
+
+def test_a_record_deleted_since_it_was_read_is_a_conflict(backend: Backend) -> None:
+    write(backend, {"streak": 1}, 0)
+    backend.delete(ALICE)
+    with pytest.raises(Conflict):
+        write(backend, {"streak": 2}, 1)
+    assert record(backend) == Record({}, 0)
+
+
+def test_writers_in_threads_lose_no_update(backend: Backend) -> None:
+    """Eight writers, each adding one to a counter 10 times by read, compare-and-swap, and on a
+    conflict read again: every increment is there at the end."""
+    writers, rounds = 8, 10
+    conflicts = []
+
+    def add_ones(_: int) -> None:
+        for _ in range(rounds):
+            while True:
+                current = record(backend)
+                try:
+                    write(backend, {"count": current.attributes.get("count", 0) + 1},
+                          current.revision)
+                    break
+                except Conflict:
+                    conflicts.append(1)
+
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        list(pool.map(add_ones, range(writers)))
+    assert record(backend) == Record({"count": writers * rounds}, writers * rounds)
+    assert conflicts, "the writers never overlapped: this proved nothing"
+
+
+# ---------------------------------------------------------------- failures say why
+
+
+def failure_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if FAILURE_MARKER in r.getMessage()]
+
+
+def logged(error: StorageUnavailable, caplog: pytest.LogCaptureFixture, **where: str) -> str:
+    """Log `error` as the skill does and return the line, checked for what it must never say."""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="skill.alexa.storage"):
+        log_failure(error, op=where.get("op", "write"), outcome=where.get("outcome", "lost"))
+    [line] = failure_lines(caplog)
+    assert line.startswith(f"{FAILURE_MARKER} op="), line
+    assert "amzn1." not in line and ALICE not in line, line
+    return line
+
+
+def test_a_throttled_table_says_so(dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch,
+                                   caplog: pytest.LogCaptureFixture) -> None:
+    """dynalite cannot throttle: a botocore hook answers as a throttled DynamoDB does."""
+    use_dynalite_env(dynalite, f"skill-{uuid.uuid4().hex[:8]}", monkeypatch)
+    create_skill_table(dynalite.endpoint, os.environ["SKILL_TABLE"])
+    with dynamodb_throttled("PutItem", times=10) as throttle:
+        store = adapter_from_env(clock=fixed_clock)
+        took, error = timed(lambda: store.write_record(envelope(ALICE), {"a": 1}, 0))
+        assert throttle.answered == DYNAMODB_MAX_ATTEMPTS  # botocore retried it, as it should
+        _, quick_error = timed(lambda: store.write_record(envelope(ALICE), {"a": 1}, 0,
+                                                          quick=True))
+        assert throttle.answered == DYNAMODB_MAX_ATTEMPTS + 1  # a quick call tries once
+    assert isinstance(error, StorageUnavailable) and isinstance(quick_error, StorageUnavailable)
+    assert took < OUTAGE_BUDGET
+    line = logged(error, caplog)
+    # botocore raises its modelled subclass of ClientError, named after the code
+    assert ("store=dynamodb cause=ProvisionedThroughputExceededException"
+            " code=ProvisionedThroughputExceededException") in line
+    assert "provisioned throughput" in line
+
+
+def test_an_item_over_400_kb_is_refused_by_dynamodb_and_says_so(
+    dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = dynamodb_backend(dynalite, monkeypatch)
+    write(backend, {"streak": 1}, 0)
+    with pytest.raises(StorageUnavailable) as refused:
+        write(backend, {"blob": "x" * 410_000}, 1)
+    assert record(backend) == Record({"streak": 1}, 1)
+    line = logged(refused.value, caplog)
+    assert "cause=ClientError code=ValidationException" in line
+    assert 'detail="Item size has exceeded the maximum allowed size"' in line
+
+
+def test_a_corrupt_sqlite_file_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = SQLiteStore(tmp_path / "skill.db")
+    store.write_record(envelope(ALICE), {"streak": 1}, 0)
+    corrupt(tmp_path / "skill.db")
+    with pytest.raises(StorageUnavailable) as failed:
+        store.read_record(envelope(ALICE))
+    line = logged(failed.value, caplog, op="read", outcome="no_memory")
+    assert "op=read store=sqlite cause=DatabaseError code=SQLITE_NOTADB" in line
+    assert 'detail="file is not a database"' in line
+
+
+def test_a_read_only_directory_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """What a full disk or a read-only mount does to the store: nothing can be created."""
+    fresh_dir, used_dir = tmp_path / "fresh", tmp_path / "used"
+    fresh_dir.mkdir()
+    used_dir.mkdir()
+    used = SQLiteStore(used_dir / "skill.db")
+    used.write_record(envelope(ALICE), {"streak": 1}, 0)
+    with read_only_dir(fresh_dir), read_only_dir(used_dir):
+        for store in (SQLiteStore(fresh_dir / "skill.db"), used):
+            took, error = timed(lambda store=store: store.write_record(
+                envelope(ALICE), {"streak": 2}, 1))
+            assert isinstance(error, StorageUnavailable), error
+            assert took < OUTAGE_BUDGET
+            line = logged(error, caplog)
+            assert re.search(r"store=sqlite cause=OperationalError code=SQLITE_(CANTOPEN|READONLY)"
+                             r"\S* outcome=lost detail=\"(unable to open|attempt to write)", line)
+    assert record(Backend("sqlite", used, lambda _: None, contextlib.nullcontext)) == \
+        Record({"streak": 1}, 1)
+
+
+def test_a_message_naming_a_person_is_logged_without_them(
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    from botocore.exceptions import ClientError
+
+    error = ClientError({"Error": {"Code": "ValidationException", "Message":
+                        f"One or more parameter values were invalid: {ALICE} "
+                        "token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"}}, "PutItem")
+    line = logged(StorageUnavailable.of(error, "dynamodb", "write"), caplog)
+    assert 'detail="One or more parameter values were invalid: <id> token <id>"' in line
+
+
+def test_a_failure_that_may_quote_a_value_names_only_its_type(
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    error = TypeError(f"Unsupported type {{'profile': {{'name': 'Alice'}}, 'id': {ALICE!r}}}")
+    line = logged(StorageUnavailable.of(error, "dynamodb", "write"), caplog)
+    assert line == ('storage_failure op=write store=dynamodb cause=TypeError code=- '
+                    'outcome=lost detail=""'), line
+
+
 # ---------------------------------------------------------------- SQLite only
 
 
@@ -360,6 +539,28 @@ def test_sqlite_is_safe_for_several_processes_at_once(tmp_path: Path) -> None:
     assert store.get_attributes(envelope("shared"))["n"] in range(25)
 
 
+def test_sqlite_file_from_before_revisions_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "skill.db"
+    with sqlite3.connect(path) as old:  # the table as the previous release made it
+        old.execute("CREATE TABLE profiles (id TEXT PRIMARY KEY, attributes TEXT NOT NULL,"
+                    " expires_at INTEGER NOT NULL)")
+        old.execute("INSERT INTO profiles VALUES (?, ?, ?)",
+                    (ALICE, '{"streak": 4}', FIXED_NOW + 100))
+    store = SQLiteStore(path, clock=fixed_clock)
+    assert store.read_record(envelope(ALICE)) == Record({"streak": 4}, 0)
+    assert store.write_record(envelope(ALICE), {"streak": 5}, 0) == 1
+    assert store.read_record(envelope(ALICE)) == Record({"streak": 5}, 1)
+
+
+def test_sqlite_expired_record_keeps_its_revision_for_the_next_write(tmp_path: Path) -> None:
+    now = [float(FIXED_NOW)]
+    store = SQLiteStore(tmp_path / "skill.db", clock=lambda: now[0])
+    store.write_record(envelope(ALICE), {"streak": 1}, 0)
+    now[0] += RETENTION_SECONDS
+    assert store.read_record(envelope(ALICE)) == Record({}, 1)
+    assert store.write_record(envelope(ALICE), {"streak": 1}, 1) == 2
+
+
 # ---------------------------------------------------------------- DynamoDB only
 
 
@@ -407,7 +608,9 @@ def test_dynamodb_never_creates_or_describes_the_table(
         store.get_attributes(envelope(ALICE))
     with pytest.raises(StorageUnavailable):
         store.save_attributes(envelope(ALICE), {"a": 1})
-    assert set(dynalite.counts()) == {"GetItem", "PutItem"}
+    with pytest.raises(StorageUnavailable):
+        store.write_record(envelope(ALICE), {"a": 1}, 0)
+    assert set(dynalite.counts()) == {"GetItem", "UpdateItem", "PutItem"}
 
 
 def test_dynamodb_items_keep_the_stock_adapter_layout(
@@ -451,6 +654,23 @@ def test_dynamodb_without_a_region_is_unavailable_not_a_crash(tmp_path: Path) ->
     assert result.stdout.startswith("unavailable:") and "region" in result.stdout
 
 
+def test_a_skill_that_cannot_set_up_its_store_says_so_at_error(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        import logging
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+        from skill.alexa import app
+        assert app.default_adapter() is None
+    """)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true",
+           "SKILL_TABLE": "t"}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == (
+        "ERROR storage_failure op=setup store=dynamodb cause=NoRegionError code=- "
+        'outcome=no_memory detail="SKILL_TABLE is set but no AWS region is configured '
+        '(AWS_REGION)"'), result.stderr
+
+
 def test_dynamodb_region_can_come_from_the_env_mapping_alone(tmp_path: Path) -> None:
     code = textwrap.dedent("""
         from skill.alexa.storage import DynamoDbStore, adapter_from_env
@@ -462,3 +682,22 @@ def test_dynamodb_region_can_come_from_the_env_mapping_alone(tmp_path: Path) -> 
     result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "eu-west-1"
+
+
+def test_dynamodb_item_written_by_the_stock_adapter_is_revision_0(
+    dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ask_sdk_dynamodb.adapter import DynamoDbAdapter
+
+    backend = dynamodb_backend(dynalite, monkeypatch)
+    ours = backend.adapter
+    assert isinstance(ours, DynamoDbStore)
+    stock = DynamoDbAdapter(table_name=ours.adapter.table_name,
+                            dynamodb_resource=ours.adapter.dynamodb)
+    stock.save_attributes(envelope(ALICE), {"streak": 3})
+    assert record(backend) == Record({"streak": 3}, 0)
+    assert write(backend, {"streak": 4}, 0) == 1
+    assert stock.get_attributes(envelope(ALICE)) == {"streak": 4}
+    stock.save_attributes(envelope(ALICE), {"streak": 9})  # the stock put drops our revision...
+    with pytest.raises(Conflict):  # ...and a writer that read revision 1 notices
+        write(backend, {"streak": 5}, 1)

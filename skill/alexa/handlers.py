@@ -69,10 +69,13 @@ def perform(handler_input: HandlerInput, effect: coach.Effect, state: dict) -> d
     outcome = {"kind": kind, "outcome": "ok"}
     try:
         if isinstance(effect, coach.ReminderRequest):
+            # The first night is counted from when the person asked, where they are: the
+            # request's timestamp in the device's zone, not this server's clock.
             outcome["token"] = reminders.create_nightly(
                 endpoint, token, hour=effect.hour, minute=effect.minute,
                 time_zone=state.get("tz") or "UTC", text=effect.text,
                 locale=handler_input.request_envelope.request.locale or content.DEFAULT_LOCALE,
+                now=request_time(handler_input),
             )
         else:
             reminders.delete(endpoint, token, effect.token)

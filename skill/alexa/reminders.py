@@ -140,6 +140,8 @@ def create_nightly(
 ) -> str:
     """Create a reminder that speaks `text` every day at hour:minute in `time_zone`.
 
+    `now` is when the person asked (the request's timestamp): the first night is the first
+    hour:minute still ahead of it in `time_zone`. Only without one is the server's clock used.
     Returns its alertToken (keep it in the profile to delete it later).
     """
     body = nightly_request(

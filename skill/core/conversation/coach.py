@@ -619,9 +619,12 @@ class Coach:
         current = self.routine
         if current is not None:
             at = self.interrupted_step()
+            left = self.profile.unfinished or {}
             if current.soft and at == len(current.steps) - 1:
                 self.profile.record_completion(current.id, self.ctx.now.date())
-            else:
+            elif (left.get("routine"), left.get("step")) != (current.id, at):
+                # Only a place that moved is saved again: a session left open on another
+                # device must not undo a routine finished here since (see profile.merge).
                 self.profile.save_progress(current.id, at, self.ctx.now.astimezone(UTC))
         self.s.pending = None
         return Reply("", None, True)
