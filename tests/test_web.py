@@ -33,9 +33,16 @@ from ask_sdk_model import Response
 from flask import Flask
 from flask.testing import FlaskClient
 
+from bench.load import running_server, slow_clients
 from tests.support import REPO_ROOT
 from tests.support.pki import CERT_URL, Pki, make_pki
-from webservice.app import MAX_BODY_BYTES, create_app
+from webservice.app import (
+    INFO_LOGGERS,
+    MAX_BODY_BYTES,
+    configure_logging,
+    create_app,
+    dev_mode_refusals,
+)
 from webservice.verify import SignatureVerifier
 
 SKILL_ID = "amzn1.ask.skill.test"
@@ -310,6 +317,33 @@ def test_get_on_the_endpoint_is_405(client: FlaskClient) -> None:
     assert client.get("/").status_code == 405
 
 
+def test_the_sdk_reads_only_bodies_that_passed_every_check(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 63 KB unsigned envelope, a forged one and a stale one are refused before the ask-sdk
+    deserializes anything; a good one is deserialized once."""
+    skill = tiny_skill()
+    reads: list[int] = []
+    real = skill.serializer.deserialize
+
+    def deserialize(payload: str, obj_type: Any) -> Any:
+        reads.append(len(payload))
+        return real(payload=payload, obj_type=obj_type)
+
+    monkeypatch.setattr(skill.serializer, "deserialize", deserialize)
+    client = signed_app(pki, skill=skill).test_client()
+    big = envelope()
+    big["session"]["attributes"] = {"pad": "x" * (63 * 1024)}
+    big_body = encode(big)
+    assert post(client, big_body, None).status_code == 400  # unsigned
+    assert post(client, big_body, pki, signed_body=b"other").status_code == 400  # forged
+    stale = encode(envelope(timestamp=stamp(-999)))
+    assert post(client, stale, pki).status_code == 400
+    assert reads == []
+    assert post(client, encode(envelope()), pki).status_code == 200
+    assert len(reads) == 1
+
+
 # --- health, dev mode, configuration --------------------------------------------------------
 
 def test_health_answers_without_calling_the_skill(pki: Pki) -> None:
@@ -326,6 +360,66 @@ def test_health_answers_without_calling_the_skill(pki: Pki) -> None:
     assert response.status_code == 200
     assert response.get_json()["status"] == "ok"
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("host", "env", "reason"),
+    [
+        ("0.0.0.0", {}, "not a loopback address"),
+        ("192.0.2.10", {}, "not a loopback address"),
+        ("127.0.0.1", {"SKILL_TABLE": "bedside-profiles"}, "SKILL_TABLE"),
+        ("127.0.0.1", {"SKILL_ID": "amzn1.ask.skill.0a1b2c3d-4e5f-6789-abcd-ef0123456789"},
+         "real skill"),
+    ],
+)
+def test_dev_mode_refuses_a_production_configuration(
+    host: str, env: dict[str, str], reason: str
+) -> None:
+    assert any(reason in r for r in dev_mode_refusals(host, env))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_dev_mode_is_allowed_on_loopback_with_made_up_ids(host: str) -> None:
+    assert dev_mode_refusals(host, {"SKILL_ID": SKILL_ID, "SKILL_DB": "/tmp/x.db"}) == []
+
+
+def test_dev_mode_will_not_start_on_a_production_table(tmp_path: Any) -> None:
+    port = free_port()
+    env = {**os.environ, "SKILL_DEV": "1", "SKILL_TABLE": "bedside-profiles",
+           "SKILL_DB": str(tmp_path / "x.db"), "SKILL_ID": SKILL_ID}
+    out = subprocess.run([sys.executable, "-m", "webservice", "--port", str(port)],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "refuses to start on a production configuration" in out.stderr
+    assert "SKILL_TABLE is set" in out.stderr
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+
+
+def test_dev_mode_will_not_start_off_loopback(tmp_path: Any) -> None:
+    env = {**os.environ, "SKILL_DEV": "1", "SKILL_DB": str(tmp_path / "x.db")}
+    env.pop("SKILL_TABLE", None)
+    out = subprocess.run([sys.executable, "-m", "webservice", "--host", "0.0.0.0"],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "--host 0.0.0.0 is not a loopback address" in out.stderr
+
+
+def test_logger_levels_are_set_not_inherited() -> None:
+    names = ["", *INFO_LOGGERS, "ask_sdk_core", "urllib3", "werkzeug"]
+    saved = {name: logging.getLogger(name).level for name in names}
+    root = logging.getLogger()
+    try:
+        root.setLevel(logging.DEBUG)  # whatever the host process had, it is set explicitly
+        configure_logging()
+        assert root.level == logging.WARNING
+        for name in INFO_LOGGERS:
+            assert logging.getLogger(name).level == logging.INFO
+        for library in ("ask_sdk_core", "urllib3", "werkzeug"):
+            assert logging.getLogger(library).getEffectiveLevel() == logging.WARNING
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def test_verify_false_skips_signature_but_still_checks_skill_id(
@@ -433,8 +527,8 @@ def server(tmp_path: Any) -> Iterator[Any]:
                 proc.wait(timeout=5)
 
 
-# `-o .venv/.installed`: do not let the stamp's prerequisites trigger a pip install mid-test.
-MAKE_SERVE = ["make", "-s", "-o", ".venv/.installed", "serve"]
+# `-o STAMP`: do not let the stamps' prerequisites trigger a pip or apt install mid-test.
+MAKE_SERVE = ["make", "-s", "-o", ".venv/.installed", "-o", ".venv/.apt-installed", "serve"]
 
 
 def test_make_serve_production_mode_answers_and_verifies(server: Any) -> None:
@@ -462,3 +556,26 @@ def test_make_serve_dev_mode_answers_without_verification(server: Any) -> None:
 def test_python_m_skill_web_runs_gunicorn(server: Any) -> None:
     proc, base = server([sys.executable, "-m", "webservice.app"], SKILL_DEV="")
     assert requests.get(base + "/health", timeout=5).json()["verify"] is True
+
+
+# --- slow clients: the attack that used to take the service down ----------------------------
+
+def test_64_slow_clients_stop_neither_health_nor_alexa() -> None:
+    """64 sockets on 127.0.0.1 send a byte a second, some after announcing a 60 KB body, some
+    still in their headers, against the production setup (nginx in front of gunicorn, the real
+    skill, verification on): /health and a signed request still answer within a second."""
+    with running_server() as server:
+        for trickle in ("body", "headers"):
+            attack = slow_clients(server, trickle=trickle)
+            assert attack["held"] == 64, attack  # nginx holds them all, cheaply
+            assert attack["health_max_ms"] < 1000, attack
+            assert attack["signed_max_ms"] < 1000, attack
+            assert attack["signed_statuses"] == [200], attack
+
+
+def test_the_same_attack_starves_bare_gunicorn() -> None:
+    """Without the buffering front, the same 64 clients hold every gunicorn thread: this is the
+    failure the production setup exists to prevent (and proof the attack above is real)."""
+    with running_server(front="gunicorn") as server:
+        attack = slow_clients(server, trickle="headers", probes=1, probe_timeout_s=2.0)
+    assert attack["health_max_ms"] >= 2000, attack
