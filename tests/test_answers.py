@@ -170,7 +170,10 @@ def test_importing_the_module_loads_nothing() -> None:
     assert out.stdout.strip() == "ok"
 
 
-def test_unanswered_questions_are_logged_as_text_only(caplog: pytest.LogCaptureFixture) -> None:
+def test_unanswered_questions_are_logged_as_text_only(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILL_LOG_UNANSWERED", "1")  # off by default: tests/test_redact.py
     with caplog.at_level(logging.INFO, logger="skill.core.answers.unanswered"):
         log_unanswered("how do I\nmake   pancakes")
     [record] = caplog.records
