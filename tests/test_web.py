@@ -579,3 +579,61 @@ def test_the_same_attack_starves_bare_gunicorn() -> None:
     with running_server(front="gunicorn") as server:
         attack = slow_clients(server, trickle="headers", probes=1, probe_timeout_s=2.0)
     assert attack["health_max_ms"] >= 2000, attack
+
+
+def self_signed_for_loopback(directory: Any) -> tuple[str, str]:
+    """A certificate and key for 127.0.0.1, as an operator would install a real one."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(
+            "127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return str(cert_path), str(key_path)
+
+
+def test_serve_speaks_https_when_given_a_certificate(tmp_path: Any) -> None:
+    cert, key = self_signed_for_loopback(tmp_path)
+    port = free_port()
+    env = {**os.environ, "SKILL_ID": SKILL_ID, "SKILL_DB": str(tmp_path / "skill.db"),
+           "SKILL_TLS_CERT": cert, "SKILL_TLS_KEY": key}
+    for name in ("SKILL_DEV", "SKILL_TABLE"):
+        env.pop(name, None)
+    proc = subprocess.Popen([sys.executable, "-m", "webservice", "--port", str(port)],
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = requests.get(f"https://127.0.0.1:{port}/health", verify=cert, timeout=1)
+                break
+            except requests.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(proc.communicate(timeout=5)[0].decode()[-2000:])
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "verify": True}
+        plain = requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+        assert plain.status_code == 400  # nginx: a plain HTTP request sent to the HTTPS port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
