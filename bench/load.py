@@ -15,6 +15,8 @@ reports requests/s, p50/p99/max latency, errors (socket errors plus non-2xx answ
 zero) and the server's RSS (supervisor, nginx, gunicorn and workers) before and after; then the
 slow-client attack (`slow_clients`) on the same server.
 
+`python -m bench.load [SECONDS] [nginx|gunicorn]` runs it alone.
+
 `slow_clients(server, clients=64)`: that many sockets announce a 60 KB body (or trickle their
 headers) and send one byte a second, all on 127.0.0.1, for a bounded time; meanwhile /health and
 signed POSTs are timed. Reports how many attackers the server is still holding at the end and the
@@ -226,10 +228,10 @@ def running_server(*, front: str = "nginx",
             _stop(process)
 
 
-def run(duration_s: float = 10, *,
-        skill_factory: str = "skill.alexa.app:build_skill") -> dict[str, Any]:
+def run(duration_s: float = 10, *, skill_factory: str = "skill.alexa.app:build_skill",
+        front: str = "nginx") -> dict[str, Any]:
     """Start the server, warm it up, run wrk at concurrency 16 for `duration_s`, then the
-    slow-client attack, and stop it."""
+    slow-client attack, and stop it. front="gunicorn" measures bare gunicorn, for comparison."""
     if not 1 <= duration_s <= MAX_DURATION_S:
         raise ValueError(f"duration_s must be within 1..{MAX_DURATION_S} (signature window)")
     wrk = shutil.which("wrk")
@@ -237,7 +239,7 @@ def run(duration_s: float = 10, *,
         raise RuntimeError("wrk is not installed: `make setup` (Debian package wrk)")
     from tests.support.pki import CERT_URL
 
-    with running_server(skill_factory=skill_factory) as server, \
+    with running_server(front=front, skill_factory=skill_factory) as server, \
             tempfile.TemporaryDirectory(prefix="skill-wrk-") as tmp:
         work = Path(tmp)
         base = server.base
@@ -279,6 +281,7 @@ def run(duration_s: float = 10, *,
         "rss_after_kb": rss_after,
         "rss_growth_pct": round(100 * (rss_after - rss_before) / rss_before, 1),
         "verification": "on (test PKI)",
+        "front": front,
         "slow_clients_held": attack["held"],
         "health_max_ms_under_attack": attack["health_max_ms"],
         "signed_max_ms_under_attack": attack["signed_max_ms"],
@@ -412,4 +415,6 @@ if __name__ == "__main__":
             for kind in ("body", "headers"):
                 print(json.dumps({"front": front, **slow_clients(running, trickle=kind)}))
     else:
-        print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 10), indent=2))
+        seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10
+        chosen = sys.argv[2] if len(sys.argv) > 2 else "nginx"
+        print(json.dumps(run(seconds, front=chosen), indent=2))
