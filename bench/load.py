@@ -192,9 +192,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(*, front: str = "nginx",
-                   skill_factory: str = "skill.alexa.app:build_skill") -> Iterator[Server]:
-    """Start the server in its own process group, wait for /health, stop it on exit."""
+def running_server(*, front: str = "nginx", skill_factory: str = "skill.alexa.app:build_skill",
+                   env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start the server in its own process group, wait for /health, stop it on exit. `env` adds
+    to the environment (WEB_CONCURRENCY, say)."""
+    extra_env = env or {}
     sys.path.insert(0, str(REPO_ROOT))
     from tests.support.pki import make_pki
 
@@ -207,6 +209,7 @@ def running_server(*, front: str = "nginx",
         env = {**os.environ, "SKILL_DB": str(work / "skill.db"), "SKILL_ID": SKILL_ID}
         for name in ("SKILL_DEV", "SKILL_TABLE", "SKILL_TLS_CERT", "SKILL_TLS_KEY"):
             env.pop(name, None)
+        env.update(extra_env)
         code = (
             "import sys; from bench.load import serve; "
             "sys.exit(serve(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], "
