@@ -16,8 +16,13 @@ import base64
 import datetime as dt
 import http.server
 import json
+import os
+import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +31,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from tests.support import REPO_ROOT
 from tests.support.pki import CERT_URL, Pki, make_pki
 from webservice import verify
 from webservice.verify import (
@@ -751,19 +757,65 @@ def test_verification_needs_a_skill_id_and_a_verifier(pki: Pki) -> None:
         RequestGate(SKILL_ID, signature=None)
 
 
-def test_the_web_service_needs_no_flask_ask_sdk() -> None:
-    """ask-sdk-webservice-support cannot be imported on OpenSSL >= 3.0.10 (oscrypto 1.3.0) and
-    drags freezegun, a test library, into production: the web service must not import it."""
-    import subprocess
-    import sys
+# --- the import guard (webservice.verify._guard_certvalidator_import) -----------------------
 
-    from tests.support import REPO_ROOT
+def python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter from the repository root: the guard runs once per process."""
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env})
 
-    code = ("import sys, webservice.app, webservice.server; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "{'flask_ask_sdk', 'ask_sdk_webservice_support', 'certvalidator', 'oscrypto', "
-            "'freezegun'}))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
-                         text=True, timeout=60)
+
+SDK_VERIFIER_IN_USE = """
+import webservice.app  # imports webservice.verify, then flask_ask_sdk
+from flask_ask_sdk.skill_adapter import SkillAdapter
+from ask_sdk_webservice_support import verifier
+if verifier.CertificateValidator.__module__ != "webservice.verify":
+    print("certvalidator from " + verifier.CertificateValidator.__module__)
+else:
+    from tests.support.pki import make_pki
+    try:
+        verifier.RequestVerifier()._validate_cert_chain(make_pki().chain_pem)
+    except verifier.VerificationException:
+        print("stand-in, fails closed")
+"""
+
+
+def test_flask_ask_sdk_imports_past_the_oscrypto_trap_and_its_verifier_fails_closed() -> None:
+    """The stand-in is registered exactly where the real certvalidator cannot be imported, and
+    if anyone switched the SDK's own RequestVerifier back on, it would reject every request with
+    the SDK's 400, not crash. When oscrypto is fixed, this says so: then remove the guard."""
+    plain = python(
+        "from oscrypto.errors import LibraryNotFoundError\n"
+        "try:\n    import certvalidator\n    print('imports')\n"
+        "except LibraryNotFoundError:\n    print('trap')\n"
+    )
+    assert plain.returncode == 0, plain.stderr
+    guarded = python(SDK_VERIFIER_IN_USE)
+    assert guarded.returncode == 0, guarded.stderr
+    expected = {"imports": "certvalidator from certvalidator", "trap": "stand-in, fails closed"}
+    assert guarded.stdout.strip() == expected[plain.stdout.strip()]
+    if ssl.OPENSSL_VERSION_INFO[:3] >= (3, 0, 10) and version("oscrypto") == "1.3.0":
+        assert plain.stdout.strip() == "trap"  # this machine: the reason the guard exists
+
+
+def fake_certvalidator(directory: Path, init: str) -> Path:
+    package = directory / "certvalidator"
+    package.mkdir()
+    (package / "__init__.py").write_text(init)
+    (package / "errors.py").write_text(
+        "class ValidationError(Exception): pass\nclass PathError(ValidationError): pass\n")
+    return directory
+
+
+def test_the_guard_changes_nothing_when_certvalidator_imports(tmp_path: Path) -> None:
+    path = fake_certvalidator(tmp_path, "class CertificateValidator: pass\n")
+    out = python(SDK_VERIFIER_IN_USE, PYTHONPATH=str(path))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "certvalidator from certvalidator"  # the installed one, as is
+
+
+def test_the_guard_hides_no_other_import_error(tmp_path: Path) -> None:
+    path = fake_certvalidator(tmp_path, "raise RuntimeError('certvalidator is broken')\n")
+    out = python("import webservice.verify", PYTHONPATH=str(path))
+    assert out.returncode != 0
+    assert "RuntimeError: certvalidator is broken" in out.stderr

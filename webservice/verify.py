@@ -18,6 +18,9 @@ URLs never push out Amazon's chain), both bounded; and fetches of uncached URLs 
 
 Path validation is done by `cryptography.x509.verification` (the Web PKI profile), not by the
 ask-sdk's RequestVerifier, which needs certvalidator/oscrypto and cannot load on current OpenSSL.
+The web app hands a request to flask-ask-sdk's SkillAdapter only once the gate has passed it, with
+the SDK's own verifiers off. Importing flask-ask-sdk at all needs the guard below, which runs when
+this module is imported: import it before flask_ask_sdk.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ import json
 import logging
 import ssl
 import string
+import sys
 import threading
 import time
+import types
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -46,6 +51,72 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification
+
+
+def _guard_certvalidator_import() -> None:
+    """Let flask-ask-sdk be imported where oscrypto cannot load (this machine, and most others).
+
+    Why: flask_ask_sdk.skill_adapter imports ask_sdk_webservice_support.verifier, which does
+    `from certvalidator import CertificateValidator` at import time; certvalidator 0.11.1 imports
+    oscrypto 1.3.0, whose libcrypto version regex cannot read a two-digit patch number, so on
+    OpenSSL >= 3.0.10 the import raises
+    `oscrypto.errors.LibraryNotFoundError: Error detecting the version of libcrypto`
+    (wbond/oscrypto#75 and #78; fixed in oscrypto's repository, never released). oscrypto raises
+    the same error when it cannot find libcrypto at all (find_library without ldconfig, as in
+    slim containers).
+
+    What: only if importing certvalidator fails that way, register a stand-in `certvalidator`
+    package whose one public name the SDK module binds, CertificateValidator, refuses to work
+    (it raises certvalidator's own ValidationError, which the SDK's RequestVerifier turns into a
+    400). certvalidator.errors, which is plain exception classes, stays the real module. Nothing
+    in third-party code is patched or vendored, nothing changes when the real import works, and
+    any other import error is not caught.
+
+    Safe because: the SDK's RequestVerifier never runs (the web app sets ASK_SDK_VERIFY_SIGNATURE
+    and ASK_SDK_VERIFY_TIMESTAMP off and gives SkillAdapter no verifiers; RequestGate does the
+    checking before the SDK sees a request), so CertificateValidator is never called; if someone
+    switched it back on, every request would fail closed with 400.
+
+    Remove when: an oscrypto release after 1.3.0 with the regex fix is on PyPI and installed, or
+    ask-sdk-webservice-support stops importing certvalidator. Check with
+    `python -c "import certvalidator"` on a machine with OpenSSL >= 3.0.10;
+    tests/test_verify.py says which case this machine is.
+    """
+    import importlib.util
+
+    if "certvalidator" in sys.modules or importlib.util.find_spec("certvalidator") is None:
+        return  # already imported (real or stand-in), or not installed: nothing to guard
+    from oscrypto.errors import LibraryNotFoundError  # oscrypto/__init__ loads no libcrypto
+
+    try:
+        import certvalidator  # noqa: F401
+    except (LibraryNotFoundError, OSError):
+        _register_certvalidator_stand_in()
+
+
+def _register_certvalidator_stand_in() -> None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("certvalidator")  # locates the package without running it
+    stand_in = types.ModuleType(
+        "certvalidator",
+        "Import stand-in registered by webservice.verify: oscrypto cannot load here.",
+    )
+    stand_in.__path__ = list(spec.submodule_search_locations or []) if spec else []
+    sys.modules["certvalidator"] = stand_in
+    from certvalidator.errors import ValidationError  # the real module: exception classes only
+
+    class CertificateValidator:
+        """Refuses to validate: the real one cannot be imported here (see webservice.verify)."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise ValidationError(
+                "certvalidator is unavailable here; webservice.verify replaces it")
+
+    stand_in.CertificateValidator = CertificateValidator  # type: ignore[attr-defined]
+
+
+_guard_certvalidator_import()
 
 log = logging.getLogger(__name__)
 
