@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 import pytest
 import requests
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.exceptions import AskSdkException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
@@ -344,6 +345,115 @@ def test_the_sdk_reads_only_bodies_that_passed_every_check(
     assert len(reads) == 1
 
 
+# --- the dispatch: flask-ask-sdk, behind the gate -------------------------------------------
+
+def test_the_skill_is_dispatched_by_flask_ask_sdk(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route hands a request the gate passed to flask-ask-sdk's SkillAdapter, which reads the
+    exact bytes received (the route cached them) and runs none of the SDK's own verifiers; a
+    request the gate refused never reaches it."""
+    # Imported here, after webservice.app: flask-ask-sdk needs webservice.verify's import guard.
+    from ask_sdk_webservice_support.verifier import RequestVerifier, TimestampVerifier
+    from ask_sdk_webservice_support.webservice_handler import WebserviceSkillHandler
+    from flask_ask_sdk.skill_adapter import EXTENSION_NAME, SkillAdapter
+
+    app = signed_app(pki)
+    adapter = app.extensions[EXTENSION_NAME][SKILL_ID]  # where SkillAdapter registers itself
+    assert isinstance(adapter, SkillAdapter)
+    assert app.extensions["webservice.app"]["adapter"] is adapter
+    adapted: list[int] = []
+    dispatch = adapter.dispatch_request
+    monkeypatch.setattr(adapter, "dispatch_request", lambda: adapted.append(1) or dispatch())
+    bodies: list[str] = []
+    handle = WebserviceSkillHandler.verify_request_and_dispatch
+
+    def spy(self: Any, http_request_headers: Any, http_request_body: str) -> Any:
+        bodies.append(http_request_body)
+        return handle(self, http_request_headers, http_request_body)
+
+    monkeypatch.setattr(WebserviceSkillHandler, "verify_request_and_dispatch", spy)
+    sdk_checks: list[str] = []
+    for sdk_verifier in (RequestVerifier, TimestampVerifier):
+        monkeypatch.setattr(sdk_verifier, "verify",
+                            lambda self, *a, **k: sdk_checks.append(type(self).__name__))
+    client = app.test_client()
+    body = encode(envelope(intent("how long should I hold it")))
+    assert post(client, body, None).status_code == 400  # unsigned: refused by the gate
+    assert post(client, body, pki, signed_body=b"other").status_code == 400  # forged
+    assert adapted == [] and bodies == []
+    answer = post(client, body, pki)
+    assert answer.status_code == 200
+    assert "You said how long" in answer.get_json()["response"]["outputSpeech"]["ssml"]
+    assert adapted == [1]
+    assert bodies == [body.decode("utf-8")]
+    assert sdk_checks == []
+
+
+def boom_skill(error: type[Exception]) -> CustomSkill:
+    """A skill whose handler fails with what the person said in the message, and no exception
+    handler to catch it: the worst case for what an error might leak."""
+
+    class Boom(AbstractRequestHandler):
+        def can_handle(self, handler_input: HandlerInput) -> bool:
+            return True
+
+        def handle(self, handler_input: HandlerInput) -> Response:
+            raise error(f"could not handle {UTTERANCE} for {USER_ID}")
+
+    builder = SkillBuilder()
+    builder.skill_id = SKILL_ID
+    builder.add_request_handler(Boom())
+    return builder.create()
+
+
+def log_text(caplog: pytest.LogCaptureFixture) -> str:
+    """Every record as it would be written, tracebacks included."""
+    formatter = logging.Formatter()
+    return "\n".join(
+        formatter.format(record) + (formatter.formatException(record.exc_info)
+                                    if record.exc_info else "")
+        for record in caplog.records
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError,  # not the SDK's: SkillAdapter lets it out
+        AskSdkException,  # the SDK's: SkillAdapter logs its traceback and answers 500
+    ],
+)
+def test_a_skill_failure_is_a_500_that_quotes_nothing(
+    pki: Pki, caplog: pytest.LogCaptureFixture, error: type[Exception]
+) -> None:
+    client = signed_app(pki, skill=boom_skill(error)).test_client()
+    with caplog.at_level(logging.DEBUG):
+        answer = post(client, encode(envelope(intent(UTTERANCE))), pki)
+    assert answer.status_code == 500
+    assert answer.get_json() == {"error": "the skill could not answer"}
+    text = log_text(caplog)
+    assert f"skill dispatch failed: {error.__name__}" in text and "POST / 500" in text
+    for secret in (USER_ID, UTTERANCE, "Traceback"):
+        assert secret not in text
+
+
+def test_a_signed_body_the_sdk_cannot_read_is_a_400_that_quotes_nothing(
+    client: FlaskClient, pki: Pki, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Amazon may sign a request type this SDK version does not know: the client's 400."""
+    unknown = envelope(intent(UTTERANCE))
+    unknown["request"]["type"] = "NoSuchRequest"
+    with caplog.at_level(logging.DEBUG):
+        answer = post(client, encode(unknown), pki)
+    assert answer.status_code == 400
+    assert answer.get_json() == {"error": "not an Alexa request envelope"}
+    text = log_text(caplog)
+    assert "rejected a body the SDK cannot read" in text
+    for secret in (USER_ID, UTTERANCE, "Traceback"):
+        assert secret not in text
+
+
 # --- health, dev mode, configuration --------------------------------------------------------
 
 def test_health_answers_without_calling_the_skill(pki: Pki) -> None:
@@ -466,12 +576,7 @@ def test_logs_hold_no_user_id_or_utterance(
         assert post(client, encode(unknown), pki).status_code == 400
         stale = encode(envelope(intent(UTTERANCE), timestamp=stamp(-999)))
         assert post(client, stale, pki).status_code == 400
-    formatter = logging.Formatter()
-    text = "\n".join(
-        formatter.format(record) + (formatter.formatException(record.exc_info)
-                                    if record.exc_info else "")
-        for record in caplog.records
-    )
+    text = log_text(caplog)
     assert "POST / 200" in text and "IntentRequest" in text  # we do log, just not that
     for secret in (USER_ID, "SECRET-USER", UTTERANCE, "secret words"):
         assert secret not in text
@@ -582,6 +687,44 @@ def test_the_same_attack_starves_bare_gunicorn() -> None:
         attack = slow_clients(server, trickle="headers", probes=2, probe_timeout_s=2.0)
     assert attack["health_median_ms"] >= 2000, attack
     assert attack["signed_median_ms"] >= 2000, attack
+
+
+FREEZEGUN_BLOCKER = """
+# sitecustomize for one test: refuse `import freezegun` in this process, and write down who asked.
+import importlib.abc, os, sys, traceback
+
+class _NoFreezegun(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "freezegun":
+            with open(os.environ["FREEZEGUN_ATTEMPTS"], "a") as record:
+                record.write("".join(traceback.format_stack()) + "\\n")
+            raise ImportError("freezegun is a test library: the web service must not import it")
+        return None
+
+sys.meta_path.insert(0, _NoFreezegun())
+"""
+
+
+def test_the_web_service_never_imports_freezegun(tmp_path: Any) -> None:
+    """ask-sdk-webservice-support declares freezegun, a test library, as a run-time dependency
+    but never imports it (an upstream false dependency, so the production web lock leaves it
+    out). With `import freezegun` refused in every Python process, the production setup (nginx,
+    gunicorn, flask-ask-sdk, the real skill) starts and answers a signed request, and nothing
+    even tried to import it."""
+    (tmp_path / "sitecustomize.py").write_text(FREEZEGUN_BLOCKER)
+    attempts = tmp_path / "attempts.txt"
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    env = {"PYTHONPATH": path, "FREEZEGUN_ATTEMPTS": str(attempts)}
+    probe = subprocess.run([sys.executable, "-c", "import freezegun"], cwd=REPO_ROOT,
+                           env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert probe.returncode != 0 and "must not import it" in probe.stderr  # the block is on
+    attempts.unlink()
+    with running_server(env=env) as server:
+        body, headers = server.signed()
+        answer = requests.post(server.base + "/", data=body, headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert_alexa_response(answer.json())
+    assert not attempts.exists(), attempts.read_text()
 
 
 def self_signed_for_loopback(directory: Any) -> tuple[str, str]:

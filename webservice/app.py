@@ -1,9 +1,10 @@
-"""The skill as an HTTPS web service: a Flask app that checks every request before the skill runs.
+"""The skill as an HTTPS web service: flask-ask-sdk's SkillAdapter behind our own request gate.
 
 POST /        the Alexa endpoint. Every request passes webservice.verify's RequestGate (body size,
               signature headers, one plain JSON parse for timestamp and skill ID, then the
-              certificate chain and signature) before the ask-sdk skill sees it; a failed check
-              is HTTP 400 and costs no more than it must.
+              certificate chain and signature) on the raw body; a failed check is HTTP 400 and
+              costs no more than it must. Only a request that passed is handed to SkillAdapter,
+              which deserializes it and dispatches to the skill.
 GET  /health  200 with a tiny JSON body; never calls the skill.
 
 `python -m webservice` (or `make serve`) runs the production setup (webservice.server): nginx on
@@ -12,10 +13,17 @@ a private Unix socket, verification on. SKILL_DEV=1 runs Flask's development ser
 signature and timestamp checks OFF, for virtual-alexa and curl on this machine only: it refuses
 to start on anything that looks like production (see `dev_mode_refusals`) and says so loudly.
 
-The skill is dispatched here rather than through flask-ask-sdk's SkillAdapter: the SDK
-deserializes the body into model objects before any check runs, and answers 500, with a
-traceback that quotes the body, to anything it cannot read. Here the SDK reads a body only once
-it is known to come from Alexa, and a body it cannot read is a 400 that quotes nothing.
+flask-ask-sdk on its own would deserialize every body into model objects before its verifiers
+run, and answer 500, logging a traceback that quotes the body, to anything it cannot read. So the
+gate runs first and the adapter is configured with the checking already done (its signature and
+timestamp verifiers off, no verifiers of its own); the adapter reads the body the route cached,
+never the stream again; and `_dispatch` turns its failures into a 400 (a body it cannot read) or
+a 500 (the skill failed) that quote nothing, logging only the exception's type.
+
+Import trap: flask_ask_sdk imports ask_sdk_webservice_support.verifier, which cannot be imported on
+OpenSSL >= 3.0.10 because of oscrypto 1.3.0. webservice.verify is imported first and installs a
+narrow, documented guard (`webservice.verify._guard_certvalidator_import`) that makes the import
+succeed; the SDK verifiers that would need oscrypto are switched off below.
 """
 
 from __future__ import annotations
@@ -30,11 +38,18 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ask_sdk_model import RequestEnvelope
-from flask import Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-
+# webservice.verify must be imported before flask_ask_sdk: it installs the import guard.
 from webservice import verify as checks
+
+# isort: split
+from ask_sdk_core.exceptions import SerializationException
+from flask import Flask, Response, g, jsonify, request
+from flask_ask_sdk.skill_adapter import (
+    VERIFY_SIGNATURE_APP_CONFIG,
+    VERIFY_TIMESTAMP_APP_CONFIG,
+    SkillAdapter,
+)
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 if TYPE_CHECKING:
     from ask_sdk_core.skill import CustomSkill
@@ -90,8 +105,18 @@ def create_app(
     )
 
     app = Flask("webservice.app")  # so app.logger is this module's logger
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
-    app.extensions["webservice.app"] = {"verify": verify, "gate": gate}
+    if not any(isinstance(f, _NoSdkTracebacks) for f in app.logger.filters):
+        app.logger.addFilter(_NoSdkTracebacks())
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        # The gate has checked signature and timestamp before the adapter sees a request; the
+        # SDK's own verifiers would do it again, after deserializing, and need oscrypto.
+        **{VERIFY_SIGNATURE_APP_CONFIG: False, VERIFY_TIMESTAMP_APP_CONFIG: False},
+    )
+    # skill_id only names the adapter in app.extensions: SkillAdapter does not check it (the gate
+    # does, and CustomSkill again).
+    adapter = SkillAdapter(skill=skill, skill_id=skill_id or "unset", verifiers=[], app=app)
+    app.extensions["webservice.app"] = {"verify": verify, "gate": gate, "adapter": adapter}
 
     @app.before_request
     def _start() -> None:
@@ -102,7 +127,8 @@ def create_app(
 
     @app.post("/")
     def alexa() -> Any:
-        body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+        # Cached: the adapter reads these same bytes (request.data), not the spent stream.
+        body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
         if request.content_length is None and len(body) >= MAX_BODY_BYTES:
             # A chunked body is cut at the limit rather than refused: refuse it here.
             raise RequestEntityTooLarge()
@@ -113,16 +139,7 @@ def create_app(
             log.warning("request rejected: %s", rejected)
             return _error(400, "request failed verification")
         g.request_type = checked["request"]["type"]
-        envelope = _deserialize(body, skill)
-        if envelope is None:
-            return _error(400, "not an Alexa request envelope")
-        try:
-            answer = skill.invoke(request_envelope=envelope, context=None)
-        except Exception as error:  # noqa: BLE001  (the skill's own handlers failed too)
-            # The type only: SDK messages can quote the request.
-            log.error("skill dispatch failed: %s", type(error).__name__)
-            return _error(500, "the skill could not answer")
-        return jsonify(skill.serializer.serialize(answer))
+        return _dispatch(adapter)
 
     @app.get("/health")
     def health() -> Response:
@@ -149,29 +166,38 @@ def _error(status: int, message: str) -> tuple[Response, int]:
     return jsonify(error=message), status
 
 
-def _deserialize(body: bytes, skill: CustomSkill) -> RequestEnvelope | None:
-    """The SDK's model of a verified body, or None (the caller answers 400).
+def _dispatch(adapter: SkillAdapter) -> Any:
+    """The adapter's answer to a request the gate passed, or an error that quotes nothing.
 
-    Only a body that passed every check gets here, so this SDK parse is never an attacker's to
-    spend. Amazon may still sign something this SDK version cannot read (a new request type): that
-    is the client's 400, and the reason is not logged because SDK errors quote the body.
+    SkillAdapter answers every SDK failure with a bare 500. Its cause tells them apart: a body the
+    SDK cannot deserialize (Amazon may sign a request type this SDK version does not know) is the
+    client's 400; anything else is the skill's 500. Only the exception's type is logged, because
+    SDK messages quote the request.
     """
     try:
-        envelope = skill.serializer.deserialize(
-            payload=body.decode("utf-8"), obj_type=RequestEnvelope
-        )
-    except Exception:  # noqa: BLE001  (anything the SDK cannot read is the client's error)
+        return adapter.dispatch_request()
+    except InternalServerError as failed:  # raised while handling the SDK's own exception
+        error = failed.__context__ or failed
+    except HTTPException:
+        raise
+    except Exception as failed:  # noqa: BLE001  (not an AskSdkException: the adapter lets it out)
+        error = failed
+    if isinstance(error, SerializationException):
         log.info("rejected a body the SDK cannot read")
-        return None
-    if (
-        not isinstance(envelope, RequestEnvelope)
-        or envelope.request is None
-        or envelope.context is None
-        or envelope.context.system is None
-    ):
-        log.info("rejected an envelope without request or context.System")
-        return None
-    return envelope
+        return _error(400, "not an Alexa request envelope")
+    log.error("skill dispatch failed: %s", type(error).__name__)
+    return _error(500, "the skill could not answer")
+
+
+class _NoSdkTracebacks(logging.Filter):
+    """SkillAdapter logs each failure at ERROR on the app's logger (this module's) with the
+    traceback, and SDK exception messages quote the request, values a person said included.
+    `_dispatch` logs the failure's type instead, so those records are dropped."""
+
+    SDK_MESSAGES = frozenset({"Skill dispatch exception", "Request verification failed"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.msg in self.SDK_MESSAGES and record.exc_info)
 
 
 def configure_logging() -> None:
