@@ -28,7 +28,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error >&2
 	@touch $@
 
-# Debian packages the tests use: espeak-ng and sox (speech timing), wrk (load test).
+# Debian packages the tests use: espeak-ng and sox (speech timing), wrk (load test), nginx (serve).
 $(APT_STAMP): scripts/apt-packages.sh | $(PIP_STAMP)
 	@bash scripts/apt-packages.sh >&2
 	@touch $@
@@ -43,7 +43,9 @@ $(COMPILED): $(shell find content -type f) | $(PIP_STAMP)
 chat: $(PIP_STAMP) $(COMPILED)
 	@$(PY) -m tools chat $(ARGS)
 
-serve: $(PIP_STAMP) $(COMPILED)
+# Production setup: nginx (from scripts/apt-packages.sh) reads each request in full, then gunicorn
+# (webservice/server.py). SKILL_DEV=1 is Flask's development server, verification off, loopback only.
+serve: $(PIP_STAMP) $(APT_STAMP) $(COMPILED)
 	@PORT=$(PORT) $(PY) -m webservice
 
 test: setup

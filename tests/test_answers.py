@@ -270,7 +270,10 @@ def test_the_bundle_and_the_source_file_answer_alike(book: AnswerBook) -> None:
         assert fresh.choose(said) == book.choose(said), said
 
 
-def test_unanswered_questions_are_logged_as_text_only(caplog: pytest.LogCaptureFixture) -> None:
+def test_unanswered_questions_are_logged_as_text_only(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILL_LOG_UNANSWERED", "1")  # off by default: tests/test_redact.py
     with caplog.at_level(logging.INFO, logger="skill.core.answers.unanswered"):
         log_unanswered("how do I\nmake   pancakes")
     [record] = caplog.records

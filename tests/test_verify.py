@@ -1,9 +1,13 @@
-"""webservice.verify on its own: Amazon's rules for requests to an HTTPS endpoint, one at a time.
+"""webservice.verify on its own: Amazon's rules for requests to an HTTPS endpoint, and the order
+and economy of the checks that keep a public endpoint from being used as an amplifier.
 
 Amazon's certificate server (s3.amazonaws.com/echo.api/...) cannot be reached from here and its
-key is Amazon's, so each test builds its own PKI (tests/support/pki.py), trusts that root through
-SignatureVerifier(trust_roots=...) and serves the chain through fetch=. Those two arguments are
-for tests only; production reads neither from anywhere.
+key is Amazon's, so each signing test builds its own PKI (tests/support/pki.py), trusts that root
+through SignatureVerifier(trust_roots=...) and serves the chain through fetch=. Those two
+arguments are for tests only; production reads neither from anywhere. Amazon's real published
+chain (tests/support/amazon-echo-api-cert-12.pem) is checked against the production trust
+store at fixed dates; without Amazon's key no request can be signed with it, so a signature
+check against it can only fail, and it is the signature, not the chain, that must fail.
 """
 
 from __future__ import annotations
@@ -12,31 +16,42 @@ import base64
 import datetime as dt
 import http.server
 import json
+import os
 import ssl
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from tests.support import REPO_ROOT
 from tests.support.pki import CERT_URL, Pki, make_pki
+from webservice import verify
 from webservice.verify import (
+    RequestGate,
     SignatureVerifier,
-    SkillIdVerifier,
-    TimestampVerifier,
     VerificationException,
+    canonical_cert_url,
     check_cert_url,
+    check_skill_id,
+    check_timestamp,
     fetch_cert_chain,
-    request_verifiers,
+    parse_envelope,
     system_trust_roots,
 )
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 BODY = json.dumps({"version": "1.0", "request": {"type": "LaunchRequest"}}).encode()
+SKILL_ID = "amzn1.ask.skill.test"
+AMAZON_CHAIN = Path(__file__).parent / "support" / "amazon-echo-api-cert-12.pem"
+AMAZON_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +60,7 @@ def pki() -> Pki:
 
 
 def verifier(
-    pki: Pki, *, chain: bytes | None = None, clock=None, fetched=None
+    pki: Pki, *, chain: bytes | None = None, clock=None, fetched=None, **options: Any
 ) -> SignatureVerifier:
     def fetch(url: str) -> bytes:
         if fetched is not None:
@@ -53,7 +68,7 @@ def verifier(
         return pki.chain_pem if chain is None else chain
 
     return SignatureVerifier(
-        trust_roots=[pki.root], fetch=fetch, **({"clock": clock} if clock else {})
+        trust_roots=[pki.root], fetch=fetch, **({"clock": clock} if clock else {}), **options
     )
 
 
@@ -64,18 +79,32 @@ def headers(pki: Pki, body: bytes = BODY, url: str = CERT_URL) -> dict[str, str]
 # --- the certificate URL --------------------------------------------------------------------
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "canonical"),
     [
         # Amazon's own examples of valid URLs
-        "https://s3.amazonaws.com/echo.api/echo-api-cert.pem",
-        "https://s3.amazonaws.com:443/echo.api/echo-api-cert.pem",
-        "https://s3.amazonaws.com/echo.api/../echo.api/echo-api-cert.pem",
-        # scheme and host are case-insensitive
-        "HTTPS://s3.amazonaws.com/echo.api/echo-api-cert.pem",
-        "https://S3.AmazonAWS.com/echo.api/echo-api-cert.pem",
+        ("https://s3.amazonaws.com/echo.api/echo-api-cert.pem",
+         "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"),
+        ("https://s3.amazonaws.com:443/echo.api/echo-api-cert.pem",
+         "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"),
+        ("https://s3.amazonaws.com/echo.api/../echo.api/echo-api-cert.pem",
+         "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"),
+        # scheme and host are case-insensitive; the fetch uses one spelling
+        ("HTTPS://s3.amazonaws.com/echo.api/echo-api-cert.pem",
+         "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"),
+        ("https://S3.AmazonAWS.com/echo.api/echo-api-cert.pem",
+         "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"),
+        # dot segments resolve before the prefix is checked, and the resolved path is fetched
+        ("https://s3.amazonaws.com/evilbucket/../echo.api/echo-api-cert.pem",
+         "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"),
+        ("https://s3.amazonaws.com/echo.api/./x/../echo-api-cert.pem",
+         "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"),
+        # an escaped unreserved character is that character (S3 reads it so)
+        ("https://s3.amazonaws.com/%65cho.api/echo-api-cert%2D12.pem",
+         "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem"),
     ],
 )
-def test_cert_url_accepted(url: str) -> None:
+def test_cert_url_accepted_in_canonical_form(url: str, canonical: str) -> None:
+    assert canonical_cert_url(url) == canonical
     check_cert_url(url)
 
 
@@ -85,28 +114,43 @@ def test_cert_url_accepted(url: str) -> None:
         "http://s3.amazonaws.com/echo.api/echo-api-cert.pem",  # not https
         "https://notamazon.com/echo.api/echo-api-cert.pem",  # wrong host
         "https://s3.amazonaws.com.evil.example/echo.api/echo-api-cert.pem",
+        "https://s3.amazonaws.com./echo.api/echo-api-cert.pem",  # trailing dot: another name
         "https://evil.example/s3.amazonaws.com/echo.api/echo-api-cert.pem",
         "https://s3.amazonaws.com@evil.example/echo.api/echo-api-cert.pem",  # userinfo trick
         "https://evil@s3.amazonaws.com/echo.api/echo-api-cert.pem",
+        "https://@s3.amazonaws.com/echo.api/echo-api-cert.pem",
         "https://s3.amazonaws.com/EcHo.aPi/echo-api-cert.pem",  # path is case-sensitive
         "https://s3.amazonaws.com/invalid.path/echo-api-cert.pem",  # wrong path
         "https://s3.amazonaws.com/echo.api/../x.pem",  # traversal out of /echo.api/
         "https://s3.amazonaws.com/echo.api/%2e%2e/x.pem",  # the same, percent-encoded
-        "https://s3.amazonaws.com/echo.api%2F..%2Fx.pem",
+        "https://s3.amazonaws.com/echo.api%2F..%2Fx.pem",  # an escaped slash
+        "https://s3.amazonaws.com/echo.api/x%00.pem",
+        "https://s3.amazonaws.com/echo.api/x%.pem",
+        "https://s3.amazonaws.com/echo.api/x%zz.pem",
         "https://s3.amazonaws.com/echo.api/..\\x.pem",
+        "https://s3.amazonaws.com/echo.api//x.pem",  # empty segment
+        "https://s3.amazonaws.com/echo.api/x/..",  # resolves to the directory itself
         "https://s3.amazonaws.com/echo.api",
         "https://s3.amazonaws.com/echo.api/",
+        # a query or fragment only varies the cache key: Amazon never sends one
+        "https://s3.amazonaws.com/echo.api/echo-api-cert.pem?n=1",
+        "https://s3.amazonaws.com/echo.api/echo-api-cert.pem?",
+        "https://s3.amazonaws.com/echo.api/echo-api-cert.pem#x",
         "https://s3.amazonaws.com:563/echo.api/echo-api-cert.pem",  # odd port
         "https://s3.amazonaws.com:8443/echo.api/echo-api-cert.pem",
         "https://s3.amazonaws.com:99999/echo.api/echo-api-cert.pem",  # not a port at all
         "https://[::1/echo.api/x.pem",  # unparseable
+        "https://s3.amazonaws.com/echo.api/caf\u00e9.pem",
+        "https://s3.amazonaws.com/echo.api/a b.pem",
+        "https://s3.amazonaws.com/echo.api/x.pem\n",
+        "https://s3.amazonaws.com/echo.api/" + "a" * 600 + ".pem",
         "",
         "s3.amazonaws.com/echo.api/echo-api-cert.pem",
     ],
 )
 def test_cert_url_rejected(url: str) -> None:
     with pytest.raises(VerificationException):
-        check_cert_url(url)
+        canonical_cert_url(url)
 
 
 # --- the signature and the chain ------------------------------------------------------------
@@ -124,9 +168,9 @@ def test_headers_are_case_insensitive(pki: Pki) -> None:
     verifier(pki).verify_body(lowered, BODY)
 
 
-def test_sdk_interface_signs_the_utf8_bytes(pki: Pki) -> None:
+def test_the_signature_covers_the_utf8_bytes(pki: Pki) -> None:
     text = '{"request": {"type": "IntentRequest", "slot": "café \u2603 & <speak>"}}'
-    verifier(pki).verify(headers(pki, text.encode("utf-8")), text, None)
+    verifier(pki).verify_body(headers(pki, text.encode("utf-8")), text.encode("utf-8"))
 
 
 @pytest.mark.parametrize("flip", [0, len(BODY) // 2, len(BODY) - 1])
@@ -204,20 +248,6 @@ def test_garbage_chain_rejected(pki: Pki, chain: bytes) -> None:
         verifier(pki, chain=chain).verify_body(headers(pki), BODY)
 
 
-def test_fetch_failure_rejected_and_not_cached(pki: Pki) -> None:
-    calls = []
-
-    def down(url: str) -> bytes:
-        calls.append(url)
-        raise OSError("unreachable")
-
-    check = SignatureVerifier(trust_roots=[pki.root], fetch=down)
-    for _ in range(2):
-        with pytest.raises(VerificationException):
-            check.verify_body(headers(pki), BODY)
-    assert len(calls) == 2
-
-
 @pytest.mark.parametrize(
     "drop_or_change",
     [
@@ -226,7 +256,10 @@ def test_fetch_failure_rejected_and_not_cached(pki: Pki) -> None:
         {"Signature-256": ""},
         {"Signature-256": "not base64!!"},
         {"Signature-256": "QUJD"},  # base64, but three bytes
-        {"Signature-256": base64.b64encode(b"\0" * 256).decode()},
+        {"Signature-256": base64.b64encode(b"\0" * 127).decode()},  # shorter than RSA-1024
+        {"Signature-256": base64.b64encode(b"\0" * 1025).decode()},  # longer than RSA-8192
+        {"Signature-256": "A" * 100_000},
+        {"Signature-256": base64.b64encode(b"\0" * 256).decode()},  # the right length, wrong
     ],
 )
 def test_missing_or_bad_signature_headers_rejected(pki: Pki, drop_or_change: dict) -> None:
@@ -240,23 +273,12 @@ def test_missing_or_bad_signature_headers_rejected(pki: Pki, drop_or_change: dic
         verifier(pki).verify_body(sent, BODY)
 
 
-def test_bad_url_is_never_fetched(pki: Pki) -> None:
+def test_implausible_signature_is_refused_before_any_fetch(pki: Pki) -> None:
     fetched: list[str] = []
-    with pytest.raises(VerificationException):
-        verifier(pki, fetched=fetched).verify_body(
-            headers(pki, url="https://s3.amazonaws.com/echo.api/../x.pem"), BODY
-        )
+    sent = {**headers(pki), "Signature-256": "QUJD"}
+    with pytest.raises(VerificationException, match="length"):
+        verifier(pki, fetched=fetched).verify_body(sent, BODY)
     assert fetched == []
-
-
-def test_cache_is_bounded(pki: Pki) -> None:
-    fetched: list[str] = []
-    check = verifier(pki, fetched=fetched)
-    urls = [f"https://s3.amazonaws.com/echo.api/cert-{i}.pem" for i in range(20)]
-    for url in urls + urls[-1:]:
-        check.verify_body(headers(pki, url=url), BODY)
-    assert len(check._cache) == 8
-    assert len(fetched) == 20  # the most recent URL was still cached
 
 
 def test_production_trust_store_holds_amazons_roots() -> None:
@@ -273,6 +295,235 @@ def test_production_verifier_does_not_trust_a_private_root(pki: Pki) -> None:
     check = SignatureVerifier(fetch=lambda url: pki.chain_pem)  # system roots only
     with pytest.raises(VerificationException, match="chain is not valid"):
         check.verify_body(headers(pki), BODY)
+
+
+# --- Amazon's real chain, at fixed dates ----------------------------------------------------
+
+def amazon_verifier(when: str) -> SignatureVerifier:
+    """The production trust store, handed Amazon's published chain (the one thing mocked: the
+    fetch, because s3.amazonaws.com is not reachable from here)."""
+    chain = AMAZON_CHAIN.read_bytes()
+    at = dt.datetime.fromisoformat(when).replace(tzinfo=dt.UTC)
+    return SignatureVerifier(fetch=lambda url: chain, clock=lambda: at)
+
+
+def amazon_headers() -> dict[str, str]:
+    # Nobody but Amazon can sign with this chain: any RSA-2048-sized value is a wrong signature.
+    return {"SignatureCertChainUrl": AMAZON_URL,
+            "Signature-256": base64.b64encode(b"\x01" * 256).decode()}
+
+
+def test_amazons_published_chain_is_what_we_expect() -> None:
+    certs = x509.load_pem_x509_certificates(AMAZON_CHAIN.read_bytes())
+    subjects = [c.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value for c in certs]
+    assert subjects == ["echo-api.amazon.com", "Amazon RSA 2048 M01", "Amazon Root CA 1",
+                        "Starfield Services Root Certificate Authority - G2"]
+    san = certs[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["echo-api.amazon.com"]
+
+
+def test_amazons_chain_is_valid_while_it_was_served() -> None:
+    """In June 2023 the chain passes path validation against the production trust store, so the
+    signature is the only thing that can fail (and, without Amazon's key, does)."""
+    with pytest.raises(VerificationException, match="signature does not match the body"):
+        amazon_verifier("2023-06-01T00:00:00").verify_body(amazon_headers(), BODY)
+
+
+@pytest.mark.parametrize("when", ["2023-03-15T23:59:59", "2024-01-01T00:00:00"])
+def test_amazons_chain_is_refused_outside_its_dates(when: str) -> None:
+    with pytest.raises(VerificationException, match="chain is not valid"):
+        amazon_verifier(when).verify_body(amazon_headers(), BODY)
+
+
+def test_amazons_leaf_without_its_intermediate_is_refused() -> None:
+    end = b"-----END CERTIFICATE-----\n"
+    text = AMAZON_CHAIN.read_bytes()
+    leaf_only = text[: text.index(end) + len(end)]
+    at = dt.datetime(2023, 6, 1, tzinfo=dt.UTC)
+    check = SignatureVerifier(fetch=lambda url: leaf_only, clock=lambda: at)
+    with pytest.raises(VerificationException, match="chain is not valid"):
+        check.verify_body(amazon_headers(), BODY)
+
+
+# --- fetching: canonical, shared, remembered, bounded, budgeted -----------------------------
+
+def test_query_variants_are_refused_without_a_fetch(pki: Pki) -> None:
+    """`...cert.pem?n=1`, `?n=2`, ... would each be a fetch and a cache entry: none is either."""
+    fetched: list[str] = []
+    check = verifier(pki, fetched=fetched)
+    for n in range(20):
+        with pytest.raises(VerificationException, match="query"):
+            check.verify_body(headers(pki, url=f"{CERT_URL}?n={n}"), BODY)
+    assert fetched == []
+
+
+def test_spellings_of_one_url_are_one_fetch_of_the_canonical_url(pki: Pki) -> None:
+    fetched: list[str] = []
+    check = verifier(pki, fetched=fetched)
+    spellings = [
+        "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem",
+        "HTTPS://S3.AMAZONAWS.COM/echo.api/echo-api-cert-test.pem",
+        "https://s3.amazonaws.com:443/echo.api/echo-api-cert-test.pem",
+        "https://s3.amazonaws.com/echo.api/./echo-api-cert-test.pem",
+        "https://s3.amazonaws.com/elsewhere/../echo.api/echo-api-cert-test.pem",
+        "https://s3.amazonaws.com/%65cho.api/echo-api-cert-test.pem",
+    ]
+    for url in spellings:
+        check.verify_body(headers(pki, url=url), BODY)
+    assert fetched == [CERT_URL]
+
+
+def test_what_is_fetched_is_what_was_validated(pki: Pki) -> None:
+    """The path is checked after resolving dot segments; the raw text is never fetched."""
+    fetched: list[str] = []
+    url = "https://s3.amazonaws.com/evilbucket/../echo.api/echo-api-cert-test.pem"
+    verifier(pki, fetched=fetched).verify_body(headers(pki, url=url), BODY)
+    assert fetched == [CERT_URL]
+
+
+def test_concurrent_requests_for_one_url_share_one_fetch(pki: Pki) -> None:
+    release = threading.Event()
+    fetched: list[str] = []
+
+    def slow_fetch(url: str) -> bytes:
+        fetched.append(url)
+        release.wait(5)
+        return pki.chain_pem
+
+    check = SignatureVerifier(trust_roots=[pki.root], fetch=slow_fetch)
+    outcomes: list[str] = []
+
+    def request() -> None:
+        try:
+            check.verify_body(headers(pki), BODY)
+            outcomes.append("ok")
+        except VerificationException as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=request) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    while not fetched:  # the first request is fetching; the rest pile up behind it
+        threading.Event().wait(0.01)
+    threading.Event().wait(0.1)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes == ["ok"] * 16
+    assert fetched == [CERT_URL]
+
+
+def test_concurrent_requests_share_one_failure_too(pki: Pki) -> None:
+    release = threading.Event()
+    calls: list[str] = []
+
+    def failing_fetch(url: str) -> bytes:
+        calls.append(url)
+        release.wait(5)
+        raise VerificationException("certificate chain fetch failed")
+
+    check = SignatureVerifier(trust_roots=[pki.root], fetch=failing_fetch)
+    outcomes: list[str] = []
+
+    def request() -> None:
+        try:
+            check.verify_body(headers(pki), BODY)
+            outcomes.append("ok")
+        except VerificationException as exc:
+            outcomes.append(str(exc).split(" (")[0])
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    while not calls:
+        threading.Event().wait(0.01)
+    threading.Event().wait(0.1)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes == ["certificate chain fetch failed"] * 8
+    assert len(calls) == 1
+
+
+def test_a_failed_fetch_is_remembered_briefly(pki: Pki) -> None:
+    calls: list[str] = []
+    clock = [1000.0]
+
+    def down(url: str) -> bytes:
+        calls.append(url)
+        raise OSError("unreachable")
+
+    check = SignatureVerifier(trust_roots=[pki.root], fetch=down, ticker=lambda: clock[0],
+                              failure_ttl_s=10)
+    for _ in range(50):
+        with pytest.raises(VerificationException, match="fetch failed"):
+            check.verify_body(headers(pki), BODY)
+    assert len(calls) == 1  # fifty requests, one fetch
+    clock[0] += 11  # the failure is forgotten: S3 may be back
+    with pytest.raises(VerificationException):
+        check.verify_body(headers(pki), BODY)
+    assert len(calls) == 2
+
+
+def test_a_bad_chain_is_remembered_as_a_failure(pki: Pki) -> None:
+    fetched: list[str] = []
+    check = verifier(pki, chain=b"not a pem", fetched=fetched)
+    for _ in range(5):
+        with pytest.raises(VerificationException, match="not PEM"):
+            check.verify_body(headers(pki), BODY)
+    assert len(fetched) == 1
+
+
+def test_cache_of_good_chains_is_bounded_by_canonical_url(pki: Pki) -> None:
+    fetched: list[str] = []
+    check = verifier(pki, fetched=fetched, fetch_burst=100)
+    urls = [f"https://s3.amazonaws.com/echo.api/cert-{i}.pem" for i in range(20)]
+    for url in urls + urls[-1:] + [urls[-1].upper().replace("ECHO.API/CERT", "echo.api/cert")
+                                   .replace(".PEM", ".pem")]:
+        check.verify_body(headers(pki, url=url), BODY)
+    assert check.cached_urls() == urls[-8:]
+    assert len(fetched) == 20  # the most recent URL was still cached, in any spelling
+
+
+def test_failures_never_push_the_good_chain_out(pki: Pki) -> None:
+    """Junk URLs under /echo.api/ fail (S3 has no such file); they are cached apart."""
+    good = pki.chain_pem
+
+    def fetch(url: str) -> bytes:
+        if url == CERT_URL:
+            return good
+        raise VerificationException("certificate chain fetch failed")
+
+    check = SignatureVerifier(trust_roots=[pki.root], fetch=fetch, fetch_burst=1000)
+    check.verify_body(headers(pki), BODY)
+    for i in range(300):
+        with pytest.raises(VerificationException):
+            check.verify_body(headers(pki, url=f"https://s3.amazonaws.com/echo.api/junk-{i}"),
+                              BODY)
+    assert check.cached_urls() == [CERT_URL]
+    fetches = check.fetches
+    check.verify_body(headers(pki), BODY)
+    assert check.fetches == fetches  # still served from the cache
+
+
+def test_new_urls_have_a_fetch_budget(pki: Pki) -> None:
+    """A flood of distinct, well-formed URLs cannot make us fetch without limit; the cached
+    chain keeps working throughout, and the budget refills with time."""
+    clock = [0.0]
+    fetched: list[str] = []
+    check = verifier(pki, fetched=fetched, ticker=lambda: clock[0], fetch_burst=4,
+                     fetch_refill_s=15)
+    check.verify_body(headers(pki), BODY)  # Amazon's chain, cached: one of the four
+    for i in range(100):
+        with pytest.raises(VerificationException):
+            check.verify_body(headers(pki, url=f"https://s3.amazonaws.com/echo.api/x{i}.pem"),
+                              b"{}")  # wrong signature for the body: every one fails
+    assert len(fetched) == 4
+    check.verify_body(headers(pki), BODY)  # the real one still passes
+    clock[0] += 15
+    with pytest.raises(VerificationException, match="does not match"):
+        check.verify_body(headers(pki, url="https://s3.amazonaws.com/echo.api/new.pem"), b"{}")
+    assert len(fetched) == 5
 
 
 # --- the real fetcher, against a loopback server --------------------------------------------
@@ -330,100 +581,241 @@ def test_fetcher_times_out_quickly() -> None:
         assert time.monotonic() - started < 2
 
 
-# --- timestamp and skill ID -----------------------------------------------------------------
+# --- the envelope: timestamp and skill ID, from one plain parse -----------------------------
 
-def envelope(offset_s: float | None, kind: str = "LaunchRequest") -> SimpleNamespace:
-    stamp = None if offset_s is None else NOW + dt.timedelta(seconds=offset_s)
-    return SimpleNamespace(request=SimpleNamespace(timestamp=stamp, object_type=kind))
+def stamped(offset_s: float | None, kind: str = "LaunchRequest") -> dict[str, Any]:
+    request: dict[str, Any] = {"type": kind}
+    if offset_s is not None:
+        request["timestamp"] = (NOW + dt.timedelta(seconds=offset_s)).isoformat()
+    return {"request": request}
 
 
 @pytest.mark.parametrize("offset_s", [0, 150, -150, 149.9, -149.9])
 def test_timestamp_within_150s_passes(offset_s: float) -> None:
-    TimestampVerifier(clock=lambda: NOW).verify({}, "", envelope(offset_s))
+    check_timestamp(stamped(offset_s), NOW)
 
 
 @pytest.mark.parametrize("offset_s", [150.001, -150.001, 3600, -86400, None])
 def test_timestamp_stale_future_or_missing_rejected(offset_s: float | None) -> None:
     with pytest.raises(VerificationException):
-        TimestampVerifier(clock=lambda: NOW).verify({}, "", envelope(offset_s))
+        check_timestamp(stamped(offset_s), NOW)
 
 
-def test_naive_timestamp_is_read_as_utc() -> None:
-    naive = SimpleNamespace(request=SimpleNamespace(timestamp=NOW.replace(tzinfo=None)))
-    TimestampVerifier(clock=lambda: NOW).verify({}, "", naive)
+@pytest.mark.parametrize(
+    "stamp", ["yesterday", "", 1_700_000_000, None, "9999-12-31T23:59:59-23:59", "2" * 100]
+)
+def test_timestamp_that_is_not_one_rejected(stamp: object) -> None:
+    with pytest.raises(VerificationException):
+        check_timestamp({"request": {"type": "LaunchRequest", "timestamp": stamp}}, NOW)
+
+
+def test_alexas_timestamp_format_is_read_as_utc() -> None:
+    check_timestamp({"request": {"type": "X", "timestamp": NOW.strftime("%Y-%m-%dT%H:%M:%SZ")}},
+                    NOW)
+    naive = NOW.replace(tzinfo=None).isoformat()
+    check_timestamp({"request": {"type": "X", "timestamp": naive}}, NOW)
 
 
 def test_skill_events_may_be_an_hour_old() -> None:
-    check = TimestampVerifier(clock=lambda: NOW)
-    check.verify({}, "", envelope(-3000, "AlexaSkillEvent.SkillEnabled"))
+    check_timestamp(stamped(-3000, "AlexaSkillEvent.SkillEnabled"), NOW)
     with pytest.raises(VerificationException):
-        check.verify({}, "", envelope(-3000, "IntentRequest"))
+        check_timestamp(stamped(-3000, "IntentRequest"), NOW)
     with pytest.raises(VerificationException):
-        check.verify({}, "", envelope(-3700, "AlexaSkillEvent.SkillEnabled"))
+        check_timestamp(stamped(-3700, "AlexaSkillEvent.SkillEnabled"), NOW)
 
 
-def _addressed(context_id: str | None, session_id: str | None = "same") -> SimpleNamespace:
-    def holder(app_id: str | None) -> SimpleNamespace:
-        return SimpleNamespace(application=SimpleNamespace(application_id=app_id))
+def addressed(context_id: object, session_id: object = "same") -> dict[str, Any]:
+    def holder(app_id: object) -> dict[str, Any]:
+        return {"application": {"applicationId": app_id}}
 
     if session_id == "same":
         session_id = context_id
-    session = None if session_id is None else holder(session_id)
-    return SimpleNamespace(context=SimpleNamespace(system=holder(context_id)), session=session)
+    env: dict[str, Any] = {"context": {"System": holder(context_id)}}
+    if session_id is not None:
+        env["session"] = holder(session_id)
+    return env
 
 
 def test_skill_id_matches() -> None:
-    SkillIdVerifier("amzn1.ask.skill.test").verify({}, "", _addressed("amzn1.ask.skill.test"))
+    check_skill_id(addressed(SKILL_ID), SKILL_ID)
     # a context-only envelope (no session: skill events, AudioPlayer) is fine too
-    SkillIdVerifier("amzn1.ask.skill.test").verify({}, "", _addressed("amzn1.ask.skill.test", None))
+    check_skill_id(addressed(SKILL_ID, None), SKILL_ID)
 
 
 @pytest.mark.parametrize(
     "env",
     [
-        _addressed("amzn1.ask.skill.other"),
-        _addressed(None),
-        _addressed("amzn1.ask.skill.test", "amzn1.ask.skill.other"),
-        SimpleNamespace(context=None, session=None),
-        None,
+        addressed("amzn1.ask.skill.other"),
+        addressed(None),
+        addressed(5),
+        addressed(SKILL_ID, "amzn1.ask.skill.other"),
+        {**addressed(SKILL_ID, None), "session": "not an object"},
+        {"context": None},
+        {},
     ],
 )
-def test_wrong_or_missing_skill_id_rejected(env: object) -> None:
+def test_wrong_or_missing_skill_id_rejected(env: dict[str, Any]) -> None:
     with pytest.raises(VerificationException):
-        SkillIdVerifier("amzn1.ask.skill.test").verify({}, "", env)
+        check_skill_id(env, SKILL_ID)
 
 
-def test_verifier_sets() -> None:
-    kinds = [type(v).__name__ for v in request_verifiers("id", signature=object(), verify=True)]
-    assert kinds == ["TimestampVerifier", "SkillIdVerifier", "object"]
-    kinds = [type(v).__name__ for v in request_verifiers("id", verify=False)]
-    assert kinds == ["SkillIdVerifier"]
-    assert request_verifiers(None, verify=False) == []
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"\xff\xfe", b"[]", b"{}", b'{"request": 5}', b'{"request": {"type": 1}}',
+     b'{"request": {"type": "LaunchRequest"}}', b'{"request": {"type": "X"}, "context": {}}',
+     b"[" * 20_000 + b"]" * 20_000],  # nested deeper than the parser recurses
+)
+def test_bodies_without_the_parts_every_check_needs_rejected(body: bytes) -> None:
+    with pytest.raises(VerificationException):
+        parse_envelope(body)
 
 
-# --- the import guard -----------------------------------------------------------------------
+# --- the gate: cheapest first, one parse, no fetch for what fails without one ---------------
 
-def test_flask_ask_sdk_imports_and_the_sdk_verifier_fails_closed() -> None:
-    """In a fresh interpreter: webservice.app imports (the oscrypto trap is guarded), and if anyone
-    switched the SDK's own RequestVerifier back on, it would reject every request, not crash."""
-    code = """
-import webservice.app
+def signed_envelope(offset_s: float = 0, skill_id: str = SKILL_ID, pad: int = 0) -> bytes:
+    env = {
+        "version": "1.0",
+        "context": {"System": {"application": {"applicationId": skill_id}}},
+        "request": {"type": "LaunchRequest",
+                    "timestamp": (NOW + dt.timedelta(seconds=offset_s)).isoformat()},
+        "pad": "x" * pad,
+    }
+    return json.dumps(env).encode()
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts webservice.verify's JSON parses (the real json.loads does the work)."""
+    counted: list[int] = []
+    real = json.loads
+
+    def loads(text: Any, **kwargs: Any) -> Any:
+        counted.append(len(text))
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(verify, "json", SimpleNamespace(loads=loads))
+    return counted
+
+
+def gate(pki: Pki, fetched: list[str]) -> RequestGate:
+    return RequestGate(SKILL_ID, signature=verifier(pki, fetched=fetched), clock=lambda: NOW)
+
+
+def test_a_good_request_is_one_parse_and_one_fetch(pki: Pki, parses: list[int]) -> None:
+    fetched: list[str] = []
+    body = signed_envelope()
+    envelope = gate(pki, fetched).check(headers(pki, body), body)
+    assert envelope["request"]["type"] == "LaunchRequest"
+    assert len(parses) == 1 and fetched == [CERT_URL]
+
+
+def test_a_big_unsigned_envelope_is_refused_unread(pki: Pki, parses: list[int]) -> None:
+    """The 63 KB envelope the review sent: no signature headers, so never parsed, never fetched."""
+    fetched: list[str] = []
+    body = signed_envelope(pad=63 * 1024)
+    with pytest.raises(VerificationException, match="headers are missing"):
+        gate(pki, fetched).check({}, body)
+    assert parses == [] and fetched == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (signed_envelope(offset_s=-3600), "timestamp"),
+        (signed_envelope(skill_id="amzn1.ask.skill.someone-else"), "not for this skill"),
+        (b'{"request": {"type": "LaunchRequest"}}', "context"),
+    ],
+)
+def test_what_fails_without_the_network_never_fetches(
+    pki: Pki, parses: list[int], body: bytes, reason: str
+) -> None:
+    fetched: list[str] = []
+    with pytest.raises(VerificationException, match=reason):
+        gate(pki, fetched).check(headers(pki, body), body)
+    assert len(parses) == 1 and fetched == []
+
+
+def test_a_body_over_the_limit_is_refused_unread(pki: Pki, parses: list[int]) -> None:
+    body = signed_envelope(pad=verify.MAX_BODY_BYTES)
+    with pytest.raises(VerificationException, match="too large"):
+        gate(pki, []).check(headers(pki, body), body)
+    assert parses == []
+
+
+def test_without_verification_only_the_skill_id_is_checked(pki: Pki) -> None:
+    dev = RequestGate(SKILL_ID, verify=False)
+    dev.check({}, signed_envelope(offset_s=-86400))
+    with pytest.raises(VerificationException, match="not for this skill"):
+        dev.check({}, signed_envelope(skill_id="amzn1.ask.skill.other"))
+    RequestGate(None, verify=False).check({}, signed_envelope(skill_id="anything"))
+
+
+def test_verification_needs_a_skill_id_and_a_verifier(pki: Pki) -> None:
+    with pytest.raises(ValueError):
+        RequestGate(None, signature=verifier(pki))
+    with pytest.raises(ValueError):
+        RequestGate(SKILL_ID, signature=None)
+
+
+# --- the import guard (webservice.verify._guard_certvalidator_import) -----------------------
+
+def python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter from the repository root: the guard runs once per process."""
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env})
+
+
+SDK_VERIFIER_IN_USE = """
+import webservice.app  # imports webservice.verify, then flask_ask_sdk
 from flask_ask_sdk.skill_adapter import SkillAdapter
 from ask_sdk_webservice_support import verifier
 if verifier.CertificateValidator.__module__ != "webservice.verify":
-    print("real certvalidator")
+    print("certvalidator from " + verifier.CertificateValidator.__module__)
 else:
+    from tests.support.pki import make_pki
     try:
-        from tests.support.pki import make_pki
         verifier.RequestVerifier()._validate_cert_chain(make_pki().chain_pem)
     except verifier.VerificationException:
         print("stand-in, fails closed")
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+
+
+def test_flask_ask_sdk_imports_past_the_oscrypto_trap_and_its_verifier_fails_closed() -> None:
+    """The stand-in is registered exactly where the real certvalidator cannot be imported, and
+    if anyone switched the SDK's own RequestVerifier back on, it would reject every request with
+    the SDK's 400, not crash. When oscrypto is fixed, this says so: then remove the guard."""
+    plain = python(
+        "from oscrypto.errors import LibraryNotFoundError\n"
+        "try:\n    import certvalidator\n    print('imports')\n"
+        "except LibraryNotFoundError:\n    print('trap')\n"
     )
+    assert plain.returncode == 0, plain.stderr
+    guarded = python(SDK_VERIFIER_IN_USE)
+    assert guarded.returncode == 0, guarded.stderr
+    expected = {"imports": "certvalidator from certvalidator", "trap": "stand-in, fails closed"}
+    assert guarded.stdout.strip() == expected[plain.stdout.strip()]
+    if ssl.OPENSSL_VERSION_INFO[:3] >= (3, 0, 10) and version("oscrypto") == "1.3.0":
+        assert plain.stdout.strip() == "trap"  # this machine: the reason the guard exists
+
+
+def fake_certvalidator(directory: Path, init: str) -> Path:
+    package = directory / "certvalidator"
+    package.mkdir()
+    (package / "__init__.py").write_text(init)
+    (package / "errors.py").write_text(
+        "class ValidationError(Exception): pass\nclass PathError(ValidationError): pass\n")
+    return directory
+
+
+def test_the_guard_changes_nothing_when_certvalidator_imports(tmp_path: Path) -> None:
+    path = fake_certvalidator(tmp_path, "class CertificateValidator: pass\n")
+    out = python(SDK_VERIFIER_IN_USE, PYTHONPATH=str(path))
     assert out.returncode == 0, out.stderr
-    if ssl.OPENSSL_VERSION_INFO[:3] >= (3, 0, 10):  # this machine: oscrypto 1.3.0 cannot load
-        assert out.stdout.strip() == "stand-in, fails closed"
-    else:
-        assert out.stdout.strip() in {"real certvalidator", "stand-in, fails closed"}
+    assert out.stdout.strip() == "certvalidator from certvalidator"  # the installed one, as is
+
+
+def test_the_guard_hides_no_other_import_error(tmp_path: Path) -> None:
+    path = fake_certvalidator(tmp_path, "raise RuntimeError('certvalidator is broken')\n")
+    out = python("import webservice.verify", PYTHONPATH=str(path))
+    assert out.returncode != 0
+    assert "RuntimeError: certvalidator is broken" in out.stderr

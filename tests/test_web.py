@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 import pytest
 import requests
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.exceptions import AskSdkException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
@@ -33,9 +34,16 @@ from ask_sdk_model import Response
 from flask import Flask
 from flask.testing import FlaskClient
 
+from bench.load import running_server, slow_clients
 from tests.support import REPO_ROOT
 from tests.support.pki import CERT_URL, Pki, make_pki
-from webservice.app import MAX_BODY_BYTES, create_app
+from webservice.app import (
+    INFO_LOGGERS,
+    MAX_BODY_BYTES,
+    configure_logging,
+    create_app,
+    dev_mode_refusals,
+)
 from webservice.verify import SignatureVerifier
 
 SKILL_ID = "amzn1.ask.skill.test"
@@ -310,6 +318,142 @@ def test_get_on_the_endpoint_is_405(client: FlaskClient) -> None:
     assert client.get("/").status_code == 405
 
 
+def test_the_sdk_reads_only_bodies_that_passed_every_check(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 63 KB unsigned envelope, a forged one and a stale one are refused before the ask-sdk
+    deserializes anything; a good one is deserialized once."""
+    skill = tiny_skill()
+    reads: list[int] = []
+    real = skill.serializer.deserialize
+
+    def deserialize(payload: str, obj_type: Any) -> Any:
+        reads.append(len(payload))
+        return real(payload=payload, obj_type=obj_type)
+
+    monkeypatch.setattr(skill.serializer, "deserialize", deserialize)
+    client = signed_app(pki, skill=skill).test_client()
+    big = envelope()
+    big["session"]["attributes"] = {"pad": "x" * (63 * 1024)}
+    big_body = encode(big)
+    assert post(client, big_body, None).status_code == 400  # unsigned
+    assert post(client, big_body, pki, signed_body=b"other").status_code == 400  # forged
+    stale = encode(envelope(timestamp=stamp(-999)))
+    assert post(client, stale, pki).status_code == 400
+    assert reads == []
+    assert post(client, encode(envelope()), pki).status_code == 200
+    assert len(reads) == 1
+
+
+# --- the dispatch: flask-ask-sdk, behind the gate -------------------------------------------
+
+def test_the_skill_is_dispatched_by_flask_ask_sdk(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route hands a request the gate passed to flask-ask-sdk's SkillAdapter, which reads the
+    exact bytes received (the route cached them) and runs none of the SDK's own verifiers; a
+    request the gate refused never reaches it."""
+    # Imported here, after webservice.app: flask-ask-sdk needs webservice.verify's import guard.
+    from ask_sdk_webservice_support.verifier import RequestVerifier, TimestampVerifier
+    from ask_sdk_webservice_support.webservice_handler import WebserviceSkillHandler
+    from flask_ask_sdk.skill_adapter import EXTENSION_NAME, SkillAdapter
+
+    app = signed_app(pki)
+    adapter = app.extensions[EXTENSION_NAME][SKILL_ID]  # where SkillAdapter registers itself
+    assert isinstance(adapter, SkillAdapter)
+    assert app.extensions["webservice.app"]["adapter"] is adapter
+    adapted: list[int] = []
+    dispatch = adapter.dispatch_request
+    monkeypatch.setattr(adapter, "dispatch_request", lambda: adapted.append(1) or dispatch())
+    bodies: list[str] = []
+    handle = WebserviceSkillHandler.verify_request_and_dispatch
+
+    def spy(self: Any, http_request_headers: Any, http_request_body: str) -> Any:
+        bodies.append(http_request_body)
+        return handle(self, http_request_headers, http_request_body)
+
+    monkeypatch.setattr(WebserviceSkillHandler, "verify_request_and_dispatch", spy)
+    sdk_checks: list[str] = []
+    for sdk_verifier in (RequestVerifier, TimestampVerifier):
+        monkeypatch.setattr(sdk_verifier, "verify",
+                            lambda self, *a, **k: sdk_checks.append(type(self).__name__))
+    client = app.test_client()
+    body = encode(envelope(intent("how long should I hold it")))
+    assert post(client, body, None).status_code == 400  # unsigned: refused by the gate
+    assert post(client, body, pki, signed_body=b"other").status_code == 400  # forged
+    assert adapted == [] and bodies == []
+    answer = post(client, body, pki)
+    assert answer.status_code == 200
+    assert "You said how long" in answer.get_json()["response"]["outputSpeech"]["ssml"]
+    assert adapted == [1]
+    assert bodies == [body.decode("utf-8")]
+    assert sdk_checks == []
+
+
+def boom_skill(error: type[Exception]) -> CustomSkill:
+    """A skill whose handler fails with what the person said in the message, and no exception
+    handler to catch it: the worst case for what an error might leak."""
+
+    class Boom(AbstractRequestHandler):
+        def can_handle(self, handler_input: HandlerInput) -> bool:
+            return True
+
+        def handle(self, handler_input: HandlerInput) -> Response:
+            raise error(f"could not handle {UTTERANCE} for {USER_ID}")
+
+    builder = SkillBuilder()
+    builder.skill_id = SKILL_ID
+    builder.add_request_handler(Boom())
+    return builder.create()
+
+
+def log_text(caplog: pytest.LogCaptureFixture) -> str:
+    """Every record as it would be written, tracebacks included."""
+    formatter = logging.Formatter()
+    return "\n".join(
+        formatter.format(record) + (formatter.formatException(record.exc_info)
+                                    if record.exc_info else "")
+        for record in caplog.records
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError,  # not the SDK's: SkillAdapter lets it out
+        AskSdkException,  # the SDK's: SkillAdapter logs its traceback and answers 500
+    ],
+)
+def test_a_skill_failure_is_a_500_that_quotes_nothing(
+    pki: Pki, caplog: pytest.LogCaptureFixture, error: type[Exception]
+) -> None:
+    client = signed_app(pki, skill=boom_skill(error)).test_client()
+    with caplog.at_level(logging.DEBUG):
+        answer = post(client, encode(envelope(intent(UTTERANCE))), pki)
+    assert answer.status_code == 500
+    assert answer.get_json() == {"error": "the skill could not answer"}
+    text = log_text(caplog)
+    assert f"skill dispatch failed: {error.__name__}" in text and "POST / 500" in text
+    for secret in (USER_ID, UTTERANCE, "Traceback"):
+        assert secret not in text
+
+
+def test_a_signed_body_the_sdk_cannot_read_is_a_400_that_quotes_nothing(
+    client: FlaskClient, pki: Pki, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Amazon may sign a request type this SDK version does not know: the client's 400."""
+    unknown = envelope(intent(UTTERANCE))
+    unknown["request"]["type"] = "NoSuchRequest"
+    with caplog.at_level(logging.DEBUG):
+        answer = post(client, encode(unknown), pki)
+    assert answer.status_code == 400
+    assert answer.get_json() == {"error": "not an Alexa request envelope"}
+    text = log_text(caplog)
+    assert "rejected a body the SDK cannot read" in text
+    for secret in (USER_ID, UTTERANCE, "Traceback"):
+        assert secret not in text
+
+
 # --- health, dev mode, configuration --------------------------------------------------------
 
 def test_health_answers_without_calling_the_skill(pki: Pki) -> None:
@@ -326,6 +470,66 @@ def test_health_answers_without_calling_the_skill(pki: Pki) -> None:
     assert response.status_code == 200
     assert response.get_json()["status"] == "ok"
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("host", "env", "reason"),
+    [
+        ("0.0.0.0", {}, "not a loopback address"),
+        ("192.0.2.10", {}, "not a loopback address"),
+        ("127.0.0.1", {"SKILL_TABLE": "bedside-profiles"}, "SKILL_TABLE"),
+        ("127.0.0.1", {"SKILL_ID": "amzn1.ask.skill.0a1b2c3d-4e5f-6789-abcd-ef0123456789"},
+         "real skill"),
+    ],
+)
+def test_dev_mode_refuses_a_production_configuration(
+    host: str, env: dict[str, str], reason: str
+) -> None:
+    assert any(reason in r for r in dev_mode_refusals(host, env))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_dev_mode_is_allowed_on_loopback_with_made_up_ids(host: str) -> None:
+    assert dev_mode_refusals(host, {"SKILL_ID": SKILL_ID, "SKILL_DB": "/tmp/x.db"}) == []
+
+
+def test_dev_mode_will_not_start_on_a_production_table(tmp_path: Any) -> None:
+    port = free_port()
+    env = {**os.environ, "SKILL_DEV": "1", "SKILL_TABLE": "bedside-profiles",
+           "SKILL_DB": str(tmp_path / "x.db"), "SKILL_ID": SKILL_ID}
+    out = subprocess.run([sys.executable, "-m", "webservice", "--port", str(port)],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "refuses to start on a production configuration" in out.stderr
+    assert "SKILL_TABLE is set" in out.stderr
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+
+
+def test_dev_mode_will_not_start_off_loopback(tmp_path: Any) -> None:
+    env = {**os.environ, "SKILL_DEV": "1", "SKILL_DB": str(tmp_path / "x.db")}
+    env.pop("SKILL_TABLE", None)
+    out = subprocess.run([sys.executable, "-m", "webservice", "--host", "0.0.0.0"],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "--host 0.0.0.0 is not a loopback address" in out.stderr
+
+
+def test_logger_levels_are_set_not_inherited() -> None:
+    names = ["", *INFO_LOGGERS, "ask_sdk_core", "urllib3", "werkzeug"]
+    saved = {name: logging.getLogger(name).level for name in names}
+    root = logging.getLogger()
+    try:
+        root.setLevel(logging.DEBUG)  # whatever the host process had, it is set explicitly
+        configure_logging()
+        assert root.level == logging.WARNING
+        for name in INFO_LOGGERS:
+            assert logging.getLogger(name).level == logging.INFO
+        for library in ("ask_sdk_core", "urllib3", "werkzeug"):
+            assert logging.getLogger(library).getEffectiveLevel() == logging.WARNING
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def test_verify_false_skips_signature_but_still_checks_skill_id(
@@ -372,12 +576,7 @@ def test_logs_hold_no_user_id_or_utterance(
         assert post(client, encode(unknown), pki).status_code == 400
         stale = encode(envelope(intent(UTTERANCE), timestamp=stamp(-999)))
         assert post(client, stale, pki).status_code == 400
-    formatter = logging.Formatter()
-    text = "\n".join(
-        formatter.format(record) + (formatter.formatException(record.exc_info)
-                                    if record.exc_info else "")
-        for record in caplog.records
-    )
+    text = log_text(caplog)
     assert "POST / 200" in text and "IntentRequest" in text  # we do log, just not that
     for secret in (USER_ID, "SECRET-USER", UTTERANCE, "secret words"):
         assert secret not in text
@@ -433,8 +632,8 @@ def server(tmp_path: Any) -> Iterator[Any]:
                 proc.wait(timeout=5)
 
 
-# `-o .venv/.installed`: do not let the stamp's prerequisites trigger a pip install mid-test.
-MAKE_SERVE = ["make", "-s", "-o", ".venv/.installed", "serve"]
+# `-o STAMP`: do not let the stamps' prerequisites trigger a pip or apt install mid-test.
+MAKE_SERVE = ["make", "-s", "-o", ".venv/.installed", "-o", ".venv/.apt-installed", "serve"]
 
 
 def test_make_serve_production_mode_answers_and_verifies(server: Any) -> None:
@@ -462,3 +661,125 @@ def test_make_serve_dev_mode_answers_without_verification(server: Any) -> None:
 def test_python_m_skill_web_runs_gunicorn(server: Any) -> None:
     proc, base = server([sys.executable, "-m", "webservice.app"], SKILL_DEV="")
     assert requests.get(base + "/health", timeout=5).json()["verify"] is True
+
+
+# --- slow clients: the attack that used to take the service down ----------------------------
+
+def test_64_slow_clients_stop_neither_health_nor_alexa() -> None:
+    """64 sockets on 127.0.0.1 send a byte a second, some after announcing a 60 KB body, some
+    still in their headers, against the production setup (nginx in front of gunicorn, the real
+    skill, verification on): /health and a signed request still answer within a second."""
+    with running_server() as server:
+        for trickle in ("body", "headers"):
+            attack = slow_clients(server, trickle=trickle)
+            assert attack["held"] == 64, attack  # nginx holds them all, cheaply
+            assert attack["health_max_ms"] < 1000, attack
+            assert attack["signed_max_ms"] < 1000, attack
+            assert attack["signed_statuses"] == [200], attack
+
+
+def test_the_same_attack_starves_bare_gunicorn() -> None:
+    """Without the buffering front, the same clients hold every gunicorn thread: this is the
+    failure the production setup exists to prevent, and proof the attack above is real. One
+    worker, so that the outcome does not depend on how the kernel spreads the attackers over
+    workers (with two, one of them is sometimes left a free thread for a while)."""
+    with running_server(front="gunicorn", env={"WEB_CONCURRENCY": "1"}) as server:
+        attack = slow_clients(server, trickle="headers", probes=2, probe_timeout_s=2.0)
+    assert attack["health_median_ms"] >= 2000, attack
+    assert attack["signed_median_ms"] >= 2000, attack
+
+
+FREEZEGUN_BLOCKER = """
+# sitecustomize for one test: refuse `import freezegun` in this process, and write down who asked.
+import importlib.abc, os, sys, traceback
+
+class _NoFreezegun(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "freezegun":
+            with open(os.environ["FREEZEGUN_ATTEMPTS"], "a") as record:
+                record.write("".join(traceback.format_stack()) + "\\n")
+            raise ImportError("freezegun is a test library: the web service must not import it")
+        return None
+
+sys.meta_path.insert(0, _NoFreezegun())
+"""
+
+
+def test_the_web_service_never_imports_freezegun(tmp_path: Any) -> None:
+    """ask-sdk-webservice-support declares freezegun, a test library, as a run-time dependency
+    but never imports it (an upstream false dependency, so the production web lock leaves it
+    out). With `import freezegun` refused in every Python process, the production setup (nginx,
+    gunicorn, flask-ask-sdk, the real skill) starts and answers a signed request, and nothing
+    even tried to import it."""
+    (tmp_path / "sitecustomize.py").write_text(FREEZEGUN_BLOCKER)
+    attempts = tmp_path / "attempts.txt"
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    env = {"PYTHONPATH": path, "FREEZEGUN_ATTEMPTS": str(attempts)}
+    probe = subprocess.run([sys.executable, "-c", "import freezegun"], cwd=REPO_ROOT,
+                           env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert probe.returncode != 0 and "must not import it" in probe.stderr  # the block is on
+    attempts.unlink()
+    with running_server(env=env) as server:
+        body, headers = server.signed()
+        answer = requests.post(server.base + "/", data=body, headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert_alexa_response(answer.json())
+    assert not attempts.exists(), attempts.read_text()
+
+
+def self_signed_for_loopback(directory: Any) -> tuple[str, str]:
+    """A certificate and key for 127.0.0.1, as an operator would install a real one."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(
+            "127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return str(cert_path), str(key_path)
+
+
+def test_serve_speaks_https_when_given_a_certificate(tmp_path: Any) -> None:
+    cert, key = self_signed_for_loopback(tmp_path)
+    port = free_port()
+    env = {**os.environ, "SKILL_ID": SKILL_ID, "SKILL_DB": str(tmp_path / "skill.db"),
+           "SKILL_TLS_CERT": cert, "SKILL_TLS_KEY": key}
+    for name in ("SKILL_DEV", "SKILL_TABLE"):
+        env.pop(name, None)
+    proc = subprocess.Popen([sys.executable, "-m", "webservice", "--port", str(port)],
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = requests.get(f"https://127.0.0.1:{port}/health", verify=cert, timeout=1)
+                break
+            except requests.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(proc.communicate(timeout=5)[0].decode()[-2000:])
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "verify": True}
+        plain = requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+        assert plain.status_code == 400  # nginx: a plain HTTP request sent to the HTTPS port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)

@@ -107,9 +107,13 @@ class Match:
 
 
 def log_unanswered(question: str) -> None:
-    """Record a question the knowledge base could not answer: its text only, never who asked."""
-    text = " ".join(question.split())[:_MAX_QUESTION_CHARS]
-    _unanswered_log.info("%s", text)
+    """Record a question the knowledge base could not answer, only if an operator turned it on
+    (SKILL_LOG_UNANSWERED=1), and then minimised: no names, numbers, addresses, emails or phone
+    numbers (skill.core.redact), never who asked. Off, nothing a person says reaches any log."""
+    from skill.core import redact  # here, so this hunk stays in this function
+
+    if redact.logging_enabled():
+        _unanswered_log.info("%s", redact.minimise(question[: 4 * _MAX_QUESTION_CHARS]))
 
 
 # ---------------------------------------------------------------------------------------------
