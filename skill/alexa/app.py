@@ -25,7 +25,7 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
 
-from skill.alexa import handlers
+from skill.alexa import can_fulfill, handlers
 from skill.core.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ class LoadProfile(AbstractRequestInterceptor):
         self.has_store = has_store
 
     def process(self, handler_input: HandlerInput) -> None:
+        if handler_input.request_envelope.request.object_type == can_fulfill.REQUEST_TYPE:
+            return  # a query about a request, not a visit: no read, no session attributes
         manager = handler_input.attributes_manager
         try:
             state = manager.session_attributes
@@ -121,6 +123,7 @@ def build_skill(
     builder = CustomSkillBuilder(persistence_adapter=persistence)
     builder.skill_id = skill_id if skill_id is not None else (os.environ.get("SKILL_ID") or None)
     for handler in (
+        can_fulfill.CanFulfillHandler(),
         handlers.LaunchHandler(),
         handlers.IntentHandler(),
         handlers.SessionEndedHandler(),
