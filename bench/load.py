@@ -95,19 +95,14 @@ def _rss_kb(pid: int) -> int:
 
 
 def _envelope() -> bytes:
+    from tools import envelopes
+
+    caller = envelopes.Caller(session_id="amzn1.echo-api.session.load", user_id=
+                              "amzn1.ask.account.LOADTEST", device_id="amzn1.ask.device.load",
+                              skill_id=SKILL_ID)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    application = {"applicationId": SKILL_ID}
-    user = {"userId": "amzn1.ask.account.LOADTEST"}
-    return json.dumps({
-        "version": "1.0",
-        "session": {"new": True, "sessionId": "amzn1.echo-api.session.load",
-                    "application": application, "user": user, "attributes": {}},
-        "context": {"System": {"application": application, "user": user,
-                               "device": {"deviceId": "amzn1.ask.device.load",
-                                          "supportedInterfaces": {}}}},
-        "request": {"type": "LaunchRequest", "requestId": "amzn1.echo-api.request.load",
-                    "timestamp": now, "locale": "en-US"},
-    }).encode()
+    return json.dumps(envelopes.envelope(envelopes.launch_request(), caller, timestamp=now,
+                                         request_id="amzn1.echo-api.request.load")).encode()
 
 
 def _post(base: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
