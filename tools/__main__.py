@@ -12,6 +12,7 @@ COMMANDS = {
     "model": ("tools.model", "write interaction_model/ from the content"),
     "validate": ("tools.validate", "check the model, manifest and content against Alexa's rules"),
     "eval": ("tools.eval", "score question answering against the kept question set"),
+    "coverage": ("tools.coverage", "share of utterances the model routes to the free text"),
 }
 
 
