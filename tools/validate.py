@@ -109,6 +109,8 @@ BUILTIN_SLOT_WORDS = {
 NEGATIONS = frozenset({"no", "not", "never", "nothing", "none", "without", "nor", "neither",
                        "cannot"})
 
+SEARCH_QUERY_TYPE = "AMAZON.SearchQuery"
+
 _SLOT = re.compile(r"\{([^{}]*)\}")
 _SLOT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _ABBREVIATION = re.compile(r"^(?:[a-z]\.)+[a-z]?$", re.IGNORECASE)
@@ -365,15 +367,29 @@ def _slot_alternatives(slot_type: str, types: dict[str, set[str]]) -> str | None
     return None
 
 
+_PATTERNS: dict[tuple[Any, ...], tuple[re.Pattern[str], set[str]]] = {}
+
+
 def sample_pattern(sample: str, slots: dict[str, str], types: dict[str, set[str]]
                    ) -> tuple[re.Pattern[str], set[str]]:
-    """A regex matching what Alexa could hear for this sample, and the free-form slot types."""
+    """A regex matching what Alexa could hear for this sample, and the free-form slot types.
+    Kept per sample and the words of its slots' types: the overlap and example-phrase checks
+    ask for the same thousands of samples in every locale."""
+    used = [(n, slots.get(n, SEARCH_QUERY_TYPE)) for n in slot_names(normalise(sample))]
+    key = (sample, tuple((n, t, tuple(sorted(types.get(t, ())))) for n, t in used))
+    if key not in _PATTERNS:
+        _PATTERNS[key] = _sample_pattern(sample, slots, types)
+    return _PATTERNS[key]
+
+
+def _sample_pattern(sample: str, slots: dict[str, str], types: dict[str, set[str]]
+                    ) -> tuple[re.Pattern[str], set[str]]:
     parts, free = [], set()
     last = 0
     text = normalise(sample)
     for match in _SLOT.finditer(text):
         parts.append(re.escape(text[last:match.start()]))
-        slot_type = slots.get(match.group(1), "AMAZON.SearchQuery")
+        slot_type = slots.get(match.group(1), SEARCH_QUERY_TYPE)
         alternatives = _slot_alternatives(slot_type, types)
         if alternatives is None:
             free.add(slot_type)
