@@ -1,50 +1,27 @@
-"""Request envelopes for the benchmarks: a launch and a mid-routine "next"."""
+"""Request envelopes for the benchmarks: a launch and a mid-routine "next", from the one builder
+(tools/envelopes.py) with fixed ids and a fixed clock, so every run sends the same bytes."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-_BASE: dict[str, Any] = {
-    "version": "1.0",
-    "session": {
-        "new": True,
-        "sessionId": "amzn1.echo-api.session.bench",
-        "application": {"applicationId": "amzn1.ask.skill.bench"},
-        "user": {"userId": "amzn1.ask.account.bench"},
-        "attributes": {},
-    },
-    "context": {
-        "System": {
-            "application": {"applicationId": "amzn1.ask.skill.bench"},
-            "user": {"userId": "amzn1.ask.account.bench"},
-            "device": {"deviceId": "bench-device", "supportedInterfaces": {}},
-        }
-    },
-    "request": {
-        "type": "LaunchRequest",
-        "requestId": "amzn1.echo-api.request.bench",
-        "timestamp": "2026-11-25T07:00:00Z",
-        "locale": "en-US",
-    },
-}
+from tools import envelopes
+
+_CALLER = {"user_id": "amzn1.ask.account.bench", "device_id": "bench-device",
+           "skill_id": "amzn1.ask.skill.bench"}
+_STAMP = {"request_id": "amzn1.echo-api.request.bench", "timestamp": "2026-11-25T07:00:00Z"}
+SESSION = "amzn1.echo-api.session.bench"
 
 
 def launch() -> dict[str, Any]:
-    return copy.deepcopy(_BASE)
+    caller = envelopes.Caller(session_id=SESSION, new=True, **_CALLER)
+    return envelopes.envelope(envelopes.launch_request(), caller, **_STAMP)
 
 
 def intent(name: str, attributes: dict[str, Any], slots: dict[str, str] | None = None
            ) -> dict[str, Any]:
-    event = copy.deepcopy(_BASE)
-    event["session"]["new"] = False
-    event["session"]["attributes"] = copy.deepcopy(attributes)
-    event["request"] = {
-        "type": "IntentRequest",
-        "requestId": "amzn1.echo-api.request.bench",
-        "timestamp": "2026-11-25T07:00:00Z",
-        "locale": "en-US",
-        "intent": {"name": name, "confirmationStatus": "NONE",
-                   "slots": {k: {"name": k, "value": v} for k, v in (slots or {}).items()}},
-    }
-    return event
+    """An IntentRequest in the open session whose attributes are ``attributes`` (slots as given,
+    without resolutions: the bench measures the skill, not entity resolution)."""
+    caller = envelopes.Caller(session_id=SESSION, new=False, attributes=attributes, **_CALLER)
+    request = envelopes.intent_request(None, name, slots or {}, dialog_state=None)
+    return envelopes.envelope(request, caller, **_STAMP)

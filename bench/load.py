@@ -119,19 +119,15 @@ def _rss_kb(pid: int) -> int:
 
 
 def _envelope(request_id: str = "load") -> bytes:
+    from tools import envelopes
+
+    caller = envelopes.Caller(session_id=f"amzn1.echo-api.session.{request_id}",
+                              user_id="amzn1.ask.account.LOADTEST",
+                              device_id="amzn1.ask.device.load", skill_id=SKILL_ID)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    application = {"applicationId": SKILL_ID}
-    user = {"userId": "amzn1.ask.account.LOADTEST"}
-    return json.dumps({
-        "version": "1.0",
-        "session": {"new": True, "sessionId": f"amzn1.echo-api.session.{request_id}",
-                    "application": application, "user": user, "attributes": {}},
-        "context": {"System": {"application": application, "user": user,
-                               "device": {"deviceId": "amzn1.ask.device.load",
-                                          "supportedInterfaces": {}}}},
-        "request": {"type": "LaunchRequest", "requestId": f"amzn1.echo-api.request.{request_id}",
-                    "timestamp": now, "locale": "en-US"},
-    }).encode()
+    return json.dumps(envelopes.envelope(envelopes.launch_request(), caller, timestamp=now,
+                                         request_id=f"amzn1.echo-api.request.{request_id}")
+                      ).encode()
 
 
 def _post(base: str, body: bytes, headers: dict[str, str],

@@ -6,10 +6,12 @@
     talk.utter("stop").ended()
 
 Each turn is a real request envelope (LaunchRequest, IntentRequest with slots and entity
-resolutions, SessionEndedRequest) sent through ``skill.alexa.app.handler``, the Lambda entry point.
-Utterances are resolved with the skill's own interaction model (exact match on the samples, plus
-the phrasings Alexa's built-in intents know); anything else is AMAZON.FallbackIntent, as on a
-device. "open <name>" is a launch and "ask <name> to ..." a one-shot: both start a new session.
+resolutions, SessionEndedRequest; built by tools/envelopes.py) sent through
+``skill.alexa.app.handler``, the Lambda entry point. Utterances are resolved by tools/resolver.py
+with the skill's own interaction model, as virtual-alexa matches them (exact samples, slot
+samples, the phrasings Alexa's built-in intents know); anything else is AMAZON.FallbackIntent,
+as on a device. Slot values go as Alexa sends them ("ten p.m." as 22:00). "open <name>" is a
+launch and "ask <name> to ..." a one-shot: both start a new session.
 
 Sessions behave like Alexa's: ``new`` is true only on a session's first request, the
 sessionAttributes of each response go back in the next request's ``session.attributes``, and a
@@ -27,107 +29,37 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.support import REPO_ROOT
 from tests.support.ssml import spoken_text
+from tools import envelopes
+from tools import resolver as resolving
 
 MODELS = REPO_ROOT / "interaction_model" / "interactionModels" / "custom"
-SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
+SKILL_ID = envelopes.TEST_SKILL_ID
 #: A closed loopback port: the Settings API is "unreachable", as it is for any test.
 UNREACHABLE_API = "http://127.0.0.1:9"
-
-#: Phrasings Alexa's built-in intents match on their own, without samples in the model.
-BUILT_IN = {
-    "AMAZON.YesIntent": ("yes", "yeah", "yep", "sure", "okay", "ok"),
-    "AMAZON.NoIntent": ("no", "nope", "no thank you"),
-    "AMAZON.NextIntent": ("next",),
-    "AMAZON.PreviousIntent": ("previous",),
-    "AMAZON.RepeatIntent": ("repeat", "repeat that"),
-    "AMAZON.StartOverIntent": ("start over",),
-    "AMAZON.PauseIntent": ("pause",),
-    "AMAZON.ResumeIntent": ("resume",),
-    "AMAZON.HelpIntent": ("help", "help me"),
-    "AMAZON.StopIntent": ("stop", "off", "shut up"),
-    "AMAZON.CancelIntent": ("cancel", "never mind"),
-    "AMAZON.NavigateHomeIntent": ("go home",),
-}
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def _words(text: str) -> str:
-    """An utterance as matching sees it: lower case, no punctuation but apostrophes."""
-    text = text.lower().replace("-", " ")
-    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
-
-
 @cache
 def language_model(locale: str) -> dict[str, Any]:
-    path = MODELS / f"{locale}.json"
-    return json.loads(Path(path).read_text(encoding="utf-8"))["interactionModel"]["languageModel"]
-
-
-@cache
-def _matchers(locale: str) -> list[tuple[re.Pattern[str], str, int]]:
-    """(pattern, intent, number of slots) for every sample; slot-free samples first."""
-    found = []
-    for intent in language_model(locale)["intents"]:
-        for sample in intent.get("samples", []):
-            parts = []
-            for token in sample.lower().split():
-                slot = re.fullmatch(r"\{(\w+)\}", token)
-                parts.append(f"(?P<{slot.group(1)}>.+?)" if slot else re.escape(_words(token)))
-            found.append((re.compile(" ".join(p for p in parts if p)), intent["name"],
-                          sample.count("{")))
-        for phrase in BUILT_IN.get(intent["name"], ()):
-            found.append((re.compile(re.escape(phrase)), intent["name"], 0))
-    return sorted(found, key=lambda item: item[2])
+    return resolving.language_model(locale, MODELS)
 
 
 def resolve(utterance: str, locale: str = "en-US") -> tuple[str, dict[str, str]]:
-    """The intent and slot values Alexa would send for what the person said."""
-    said = _words(utterance)
-    for pattern, intent, _ in _matchers(locale):
-        match = pattern.fullmatch(said)
-        if match:
-            return intent, {k: v.strip() for k, v in match.groupdict().items()}
-    return "AMAZON.FallbackIntent", {}
+    """The intent Alexa would hear in what the person said, and the slot words as heard
+    (``utter`` sends them as Alexa does: an AMAZON.TIME as "HH:MM")."""
+    found = resolving.Resolver.for_locale(locale).resolve(utterance)
+    return found.intent, dict(found.heard)
 
 
 def slot_json(locale: str, intent_name: str, values: dict[str, str]) -> dict[str, Any]:
     """Every slot of the intent, as Alexa sends them: custom types with entity resolutions."""
-    lm = language_model(locale)
-    types = {t["name"]: t for t in lm.get("types", [])}
-    declared = next((i.get("slots", []) for i in lm["intents"] if i["name"] == intent_name), [])
-    names = {s["name"]: s["type"] for s in declared}
-    names.update({k: "" for k in values if k not in names})  # hostile tests may add their own
-    slots: dict[str, Any] = {}
-    for name, slot_type in names.items():
-        slot: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
-        value = values.get(name)
-        if value is not None:
-            slot["value"] = value
-            if slot_type in types:
-                slot["resolutions"] = _resolutions(types[slot_type], value)
-        slots[name] = slot
-    return slots
-
-
-def _resolutions(slot_type: dict[str, Any], value: str) -> dict[str, Any]:
-    authority = f"amzn1.er-authority.echo-sdk.{SKILL_ID}.{slot_type['name']}"
-    spoken = _words(value)
-    for entry in slot_type["values"]:
-        words = [entry["name"]["value"], *entry["name"].get("synonyms", [])]
-        if spoken in (_words(w) for w in words):
-            match = {"value": {"name": entry["name"]["value"], "id": entry["id"]}}
-            return {"resolutionsPerAuthority": [
-                {"authority": authority, "status": {"code": "ER_SUCCESS_MATCH"},
-                 "values": [match]}]}
-    return {"resolutionsPerAuthority": [
-        {"authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}]}
+    return envelopes.slots(language_model(locale), intent_name, values, SKILL_ID)
 
 
 def line_patterns(key: str, locale: str = "en-US", **fields: object) -> list[re.Pattern[str]]:
@@ -285,34 +217,29 @@ class Conversation:
 
     def utter(self, text: str) -> Turn:
         """Say something: a launch, a one-shot, or words resolved in the open session."""
-        said = _words(re.sub(r"^\s*alexa[,\s]+", "", text, flags=re.IGNORECASE))
-        name = re.escape(self.invocation)
-        if re.fullmatch(rf"(open|launch|start|begin|talk to) {name}", said):
+        heard = resolving.heard(text, self.invocation)
+        if heard.kind == "launch":
             return self.launch()
-        one_shot = re.fullmatch(rf"(ask|tell) {name} (?:to |for |about |if |whether )?(.+)", said)
-        if one_shot:
+        if heard.kind == "end":
+            return self.end("USER_INITIATED")
+        if heard.kind == "one_shot":
             self.new_session()
-            said = one_shot.group(2)
-        intent, slots = resolve(said, self.locale)
-        return self.intent(intent, **slots)
+        found = resolving.Resolver.for_locale(self.locale).resolve(heard.words)
+        return self.intent(found.intent, **found.slots)
 
     def launch(self) -> Turn:
         """ "Alexa, open <name>": always a new session."""
         self.new_session()
-        return self.send({"type": "LaunchRequest"})
+        return self.send(envelopes.launch_request())
 
     def intent(self, name: str, **slots: str) -> Turn:
         """An IntentRequest for ``name`` with these slot values, in the current session."""
-        intent = {"name": name, "confirmationStatus": "NONE",
-                  "slots": slot_json(self.locale, name, slots)}
-        return self.send({"type": "IntentRequest", "dialogState": "COMPLETED", "intent": intent})
+        return self.send(envelopes.intent_request(language_model(self.locale), name, slots,
+                                                  skill_id=SKILL_ID))
 
     def end(self, reason: str = "EXCEEDED_MAX_REPROMPTS", error: dict | None = None) -> Turn:
         """Alexa ends the open session (the person said nothing, or left)."""
-        request: dict[str, Any] = {"type": "SessionEndedRequest", "reason": reason}
-        if error:
-            request["error"] = error
-        return self.send(request)
+        return self.send(envelopes.session_ended_request(reason, error))
 
     def new_session(self) -> None:
         self.session_id = None
@@ -324,34 +251,13 @@ class Conversation:
         if self.session_id is None:
             self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
             self.attributes, self.new = {}, True
-        application = {"applicationId": self.skill_id}
-        user = {"userId": self.user}
+        caller = envelopes.Caller(
+            session_id=self.session_id, new=self.new, attributes=self.attributes,
+            user_id=self.user, device_id=self.device, skill_id=self.skill_id,
+            api_endpoint=self.api_endpoint, api_token="test-api-access-token")
         stamp = self.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {
-            "version": "1.0",
-            "session": {
-                "new": self.new,
-                "sessionId": self.session_id,
-                "application": application,
-                "attributes": json.loads(json.dumps(self.attributes)),
-                "user": user,
-            },
-            "context": {
-                "System": {
-                    "application": application,
-                    "user": user,
-                    "device": {"deviceId": self.device, "supportedInterfaces": {}},
-                    "apiEndpoint": self.api_endpoint,
-                    "apiAccessToken": "test-api-access-token",
-                }
-            },
-            "request": {
-                "requestId": f"amzn1.echo-api.request.{next(self._ids)}",
-                "timestamp": stamp,
-                "locale": self.locale,
-                **request,
-            },
-        }
+        return envelopes.envelope(request, caller, request_id=f"amzn1.echo-api.request."
+                                  f"{next(self._ids)}", timestamp=stamp, locale=self.locale)
 
     def send(self, request: dict[str, Any]) -> Turn:
         return self.send_envelope(self.envelope(request))

@@ -407,7 +407,7 @@ def test_a_first_routine_ends_in_order(talk: Talk) -> None:
 
 ROUTINE_OFFERS = [name for name, offer in offers.OFFERS.items() if offer.routine]
 ANSWERS = {"yes": "AMAZON.YesIntent", "no": "AMAZON.NoIntent", "wait": "WaitIntent",
-           "done": "DoneIntent", "hesitate": "HesitationIntent",
+           "done": "EndRoutineIntent", "hesitate": "HesitationIntent",
            "misheard": "AMAZON.FallbackIntent"}
 ARGS = {"start": "morning", "reminder": "22:00", "meridiem": "07:00",
         "which": "mattress|sleeping_position"}
@@ -529,3 +529,10 @@ def test_two_close_answers_get_a_choice_question_answered_by_name(talk: Talk, an
     chosen = chat.intent("QuestionIntent", query=answer).asks()
     short = AnswerBook.for_locale("en-US").get(item).short
     assert short.split(".")[0] in chosen.text, chosen
+
+
+@pytest.mark.parametrize("words", ["it really hurts", "my back hurts when i do this one",
+                                   "i've got a sharp pain"])
+def test_pain_said_in_a_sentence_mid_stretch_stops_it(talk: Talk, words: str) -> None:
+    chat = morning_at_step_two(talk)
+    chat.utter(words).says_line("hurt.stop").says_line("hurt.offer").asks()

@@ -160,3 +160,41 @@ def test_a_morning_in_bed_through_the_running_app(server: str) -> None:
         assert "not a doctor" not in again.text
         assert "step 4" in again.text.lower(), again.text
     assert len(checked) == 9
+
+
+def test_statements_and_ordinary_commands_through_the_running_app(server: str) -> None:
+    """Words that matched no sample before: virtual-alexa now routes them, with the real model."""
+    checked: list[Turn] = []
+    with VirtualAlexa(MODEL, server) as alexa:
+        said(alexa, None, checked)
+        started = said(alexa, "let's do the morning routine", checked)
+        assert started.intent == "StartRoutineIntent" and "step 1 of 7" in started.text.lower()
+        waiting = said(alexa, "not yet", checked)
+        assert waiting.intent == "WaitIntent"  # the coach's own answer is the lead's to give
+        assert waiting.body["shouldEndSession"] is False
+        tingling = said(alexa, "my leg is tingling", checked)
+        assert tingling.intent == "QuestionIntent"
+        assert tingling.request["request"]["intent"]["slots"]["query"]["value"] == \
+            "leg is tingling"
+        assert tingling.body["shouldEndSession"] is True, "a red flag ends the stretching"
+        statement = said(alexa, "I think my bed is trying to kill me", checked)  # a new session
+        assert statement.intent == "QuestionIntent"
+        assert statement.body["shouldEndSession"] is False
+
+
+def test_a_name_free_query_over_https_gets_a_verdict_and_nothing_else(server: str) -> None:
+    import json
+
+    from tools import envelopes, resolver
+
+    request = envelopes.can_fulfill_request(resolver.language_model(), "QuestionIntent",
+                                            {"query": "my back is stiff this morning"})
+    event = envelopes.envelope(request, envelopes.Caller(session_id="amzn1.echo-api.session.nf"),
+                               request_id="amzn1.echo-api.request.nf",
+                               timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    post = urllib.request.Request(server, data=json.dumps(event).encode(), method="POST",
+                                  headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(post, timeout=10) as answer:
+        body = json.loads(answer.read())
+    assert body["response"] == {"canFulfillIntent": {
+        "canFulfill": "YES", "slots": {"query": {"canUnderstand": "YES", "canFulfill": "YES"}}}}

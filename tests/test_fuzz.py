@@ -163,6 +163,11 @@ def assert_valid_response(out: Any, event: dict[str, Any]) -> None:
     if isinstance(kind, str) and kind in SILENT:
         assert speech is None, f"Alexa allows no speech for {kind}: {out}"
         return
+    if kind == "CanFulfillIntentRequest" and "canFulfillIntent" in response:
+        # A name-free query gets a verdict and nothing else (skill/alexa/can_fulfill.py).
+        assert speech is None and set(response) == {"canFulfillIntent"}, out
+        assert response["canFulfillIntent"]["canFulfill"] in ("YES", "MAYBE", "NO"), out
+        return
     assert speech is not None, f"no speech for {kind!r}: {out}"
     for part in (speech, (response.get("reprompt") or {}).get("outputSpeech")):
         if part is None:

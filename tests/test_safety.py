@@ -563,3 +563,15 @@ def test_nothing_is_read_or_parsed_at_import() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout
     assert json.loads(out) == [0, 0]
+
+
+@pytest.mark.parametrize(("said", "hurts"), [
+    ("it really hurts", True), ("my back hurts when i do this one", True),
+    ("i've got a sharp pain in my hip", True), ("ouch", True),
+    ("it doesn't hurt", False), ("no pain at all", False), ("is my back worse in the morning",
+                                                             False),
+])
+def test_pain_now_is_pain_in_what_the_person_is_doing(said: str, hurts: bool) -> None:
+    from skill.core.safety import pain_now
+
+    assert pain_now(said) is hurts

@@ -13,6 +13,7 @@ COMMANDS = {
     "wordvectors": ("tools.wordvectors", "distil the answer book's word vectors (make vectors)"),
     "validate": ("tools.validate", "check the model, manifest and content against Alexa's rules"),
     "eval": ("tools.eval.__main__", "score question answering against the kept question set"),
+    "coverage": ("tools.coverage", "share of utterances the model routes to the free text"),
 }
 
 

@@ -1,9 +1,10 @@
 """`make chat`: talk to the skill in a terminal, as Alexa would carry the conversation.
 
-Each line you type is resolved with the skill's own interaction model (exact samples first, then
-samples with slots), turned into a real request envelope and sent through the same handler the
-Lambda function uses. Replies are printed with their pauses visible; ``--realtime`` waits them
-out and ``--speak`` reads them aloud with espeak-ng where it is installed.
+Each line you type is resolved with the skill's own interaction model by tools/resolver.py (the
+same matching as virtual-alexa and the conversation tests), turned into a real request envelope
+by tools/envelopes.py and sent through the same handler the Lambda function uses. Replies are
+printed with their pauses visible; ``--realtime`` waits them out and ``--speak`` reads them
+aloud with espeak-ng where it is installed.
 """
 
 from __future__ import annotations
@@ -18,105 +19,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from skill.core import content, speech
-from tools import model
-
-LAUNCH_WORDS = ("open", "launch", "start", "begin", "talk to", "load", "run", "use")
-ONE_SHOT_WORDS = ("ask", "tell")
-CONNECTORS = ("to", "for", "about", "if", "whether", "that")
-#: Phrasings Alexa's built-in intents understand without samples of ours.
-BUILT_IN = {
-    "AMAZON.YesIntent": ["yes", "yeah", "yep", "yup", "sure", "ok", "okay", "alright", "all right"],
-    "AMAZON.NoIntent": ["no", "nah", "no thank you"],
-    "AMAZON.NextIntent": ["next", "skip forward"],
-    "AMAZON.PreviousIntent": ["previous", "go back one"],
-    "AMAZON.RepeatIntent": ["repeat", "repeat that", "say it again"],
-    "AMAZON.StartOverIntent": ["start over", "restart"],
-    "AMAZON.PauseIntent": ["pause"],
-    "AMAZON.ResumeIntent": ["resume"],
-    "AMAZON.HelpIntent": ["help", "help me"],
-    "AMAZON.StopIntent": ["stop", "quit", "shut up", "be quiet"],
-    "AMAZON.CancelIntent": ["cancel", "never mind"],
-}
-END_WORDS = ("exit", "goodbye alexa")
-NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
-
-
-@dataclass(frozen=True)
-class Pattern:
-    intent: str
-    regex: re.Pattern[str]
-    slots: tuple[str, ...]
-    literal: bool
-    search_query: bool
-
-
-@cache
-def patterns(locale: str) -> tuple[Pattern, ...]:
-    found = []
-    language_model = model.interaction_model(locale)["interactionModel"]["languageModel"]
-    for intent in language_model["intents"]:
-        slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
-        samples = list(intent["samples"]) + BUILT_IN.get(intent["name"], [])
-        for sample in samples:
-            names = tuple(re.findall(r"\{(\w+)\}", sample))
-            regex = re.escape(normalise(sample))
-            for name in names:
-                regex = regex.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+?)")
-            found.append(Pattern(intent["name"], re.compile(f"^{regex}$"), names, not names,
-                                 any(slot_types[n] == "AMAZON.SearchQuery" for n in names)))
-    return tuple(found)
-
-
-def normalise(text: str) -> str:
-    text = re.sub(r"[^a-z0-9'{} ]+", " ", text.lower())
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def resolve(utterance: str, locale: str) -> tuple[str, dict[str, str]]:
-    """The intent and slot values Alexa would most likely hear in an utterance."""
-    said = normalise(utterance)
-    best: tuple[tuple[int, int], Pattern, dict[str, str]] | None = None
-    for pattern in patterns(locale):
-        match = pattern.regex.match(said)
-        if not match:
-            continue
-        slots = {k: v for k, v in match.groupdict().items() if v}
-        # Exact samples beat slot samples; custom slots beat free-form search queries;
-        # among equals, the sample that explains more of the utterance wins.
-        rank = (0 if pattern.literal else 2 if pattern.search_query else 1,
-                sum(len(v) for v in slots.values()))
-        if best is None or rank < best[0]:
-            best = (rank, pattern, slots)
-    if best is None:
-        return "AMAZON.FallbackIntent", {}
-    _, pattern, slots = best
-    if "time" in slots:
-        slots["time"] = spoken_time(slots["time"]) or slots["time"]
-    return pattern.intent, slots
-
-
-def spoken_time(text: str) -> str | None:
-    """ "ten p.m.", "10 pm", "nine thirty pm" or "22:00" as AMAZON.TIME's "HH:MM"."""
-    words = normalise(text.replace(".", "")).replace("p m", "pm").replace("a m", "am").split()
-    if re.fullmatch(r"\d{1,2}:\d{2}", text.strip()):
-        return text.strip().zfill(5)
-    numbers = [int(w) if w.isdigit() else NUMBER_WORDS.get(w) for w in words]
-    values = [n for n in numbers if n is not None]
-    if not values or values[0] > 23:
-        return None
-    hour = values[0]
-    minute = 30 if "thirty" in words else values[1] if len(values) > 1 else 0
-    if "pm" in words and hour < 12:
-        hour += 12
-    if "am" in words and hour == 12:
-        hour = 0
-    return f"{hour:02d}:{minute:02d}"
+from tools import envelopes, resolver
 
 
 @dataclass
@@ -134,22 +41,13 @@ class Session:
         if new:
             self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
             self.attributes = {}
-        application = {"applicationId": os.environ.get("SKILL_ID") or "amzn1.ask.tools.chat"}
-        request = {
-            "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "locale": self.locale,
-            **request,
-        }
-        return {
-            "version": "1.0",
-            "session": {"new": new, "sessionId": self.session_id, "application": application,
-                        "attributes": self.attributes, "user": {"userId": self.user_id}},
-            "context": {"System": {"application": application, "user": {"userId": self.user_id},
-                                   "device": {"deviceId": self.device_id,
-                                              "supportedInterfaces": {}}}},
-            "request": request,
-        }
+        caller = envelopes.Caller(
+            session_id=self.session_id, new=new, attributes=self.attributes,
+            user_id=self.user_id, device_id=self.device_id,
+            skill_id=os.environ.get("SKILL_ID") or "amzn1.ask.tools.chat")
+        return envelopes.envelope(
+            request, caller, request_id=f"amzn1.echo-api.request.{uuid.uuid4()}",
+            timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), locale=self.locale)
 
     def close(self) -> None:
         self.session_id = None
@@ -158,37 +56,23 @@ class Session:
 
 def request_for(line: str, session: Session, invocation: str) -> dict[str, Any] | None:
     """The request Alexa would send for a line, or None to end the session."""
-    said = normalise(line)
-    if said in END_WORDS:
+    heard = resolver.heard(line, invocation)
+    if heard.kind == "end":
         return None
-    for word in LAUNCH_WORDS:
-        if said in (f"{word} {invocation}", f"alexa {word} {invocation}"):
-            session.close()
-            return {"type": "LaunchRequest"}
-    for word in ONE_SHOT_WORDS:
-        for prefix in (f"{word} {invocation} ", f"alexa {word} {invocation} "):
-            if said.startswith(prefix):
-                session.close()
-                rest = said[len(prefix):].split(" ", 1)
-                if rest[0] in CONNECTORS and len(rest) > 1:
-                    said = rest[1]
-                else:
-                    said = " ".join(rest)
-                return intent_request(said, session.locale)
-    return intent_request(said, session.locale)
+    if heard.kind in ("launch", "one_shot"):
+        session.close()
+    if heard.kind == "launch":
+        return envelopes.launch_request()
+    return intent_request(heard.words, session.locale)
 
 
 def intent_request(said: str, locale: str) -> dict[str, Any]:
-    name, slots = resolve(said, locale)
-    return {
-        "type": "IntentRequest",
-        "intent": {"name": name, "confirmationStatus": "NONE",
-                   "slots": {k: {"name": k, "value": v} for k, v in slots.items()}},
-    }
+    found = resolver.Resolver.for_locale(locale).resolve(said)
+    return envelopes.intent_request(resolver.language_model(locale), found.intent, found.slots)
 
 
 def session_ended() -> dict[str, Any]:
-    return {"type": "SessionEndedRequest", "reason": "USER_INITIATED"}
+    return envelopes.session_ended_request("USER_INITIATED")
 
 
 _BREAKS = re.compile(r'(?:<break time="\d+ms"/>)+')
@@ -267,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             session.close()
             print("(session ended)")
             continue
-        one_shot = normalise(line).split(" ", 1)[0] in ONE_SHOT_WORDS
+        one_shot = resolver.heard(line, invocation).kind == "one_shot"
         if request["type"] == "IntentRequest" and session.session_id is None and not one_shot:
             print(f"(one-shot: as if you said \"ask {invocation} to {line.strip()}\")")
         body = send(request)["response"]

@@ -9,7 +9,9 @@ them and fails on any drift.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import sys
 import tomllib
 from functools import cache
@@ -22,6 +24,11 @@ from skill.core.conversation import REMINDER_PERMISSION
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = REPO_ROOT / "content"
 PACKAGE_DIR = REPO_ROOT / "interaction_model"
+#: The manifest interface that makes Alexa send CanFulfillIntentRequest (name-free requests).
+CAN_FULFILL_INTERFACE = "CAN_FULFILL_INTENT_REQUEST"
+#: A sample's "(a|b|)" shorthand may not multiply into more samples than this.
+MAX_EXPANSIONS = 400
+_CHOICES = re.compile(r"\(([^()]*)\)")
 
 
 def read_sources(content_dir: Path = CONTENT_DIR) -> dict[str, Any]:
@@ -85,11 +92,64 @@ def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]
     return parts
 
 
+def expand(sample: str) -> list[str]:
+    """A source sample's shorthand spelled out: "(start|begin) my {routine} stretch" is two
+    samples; an empty choice leaves the words out ("stretch (please|)")."""
+    groups = [g.split("|") for g in _CHOICES.findall(sample)]
+    if not groups:
+        return [sample]
+    count = 1
+    for group in groups:
+        count *= len(group)
+    if count > MAX_EXPANSIONS:
+        raise ValueError(f"{sample!r} expands to {count} samples; the limit is {MAX_EXPANSIONS}")
+    frame = _CHOICES.sub("\0", sample).split("\0")
+    found = []
+    for picks in itertools.product(*groups):
+        words = frame[0] + "".join(p + rest for p, rest in zip(picks, frame[1:], strict=True))
+        found.append(" ".join(words.split()))
+    return found
+
+
+def samples_of(intent: dict[str, Any]) -> list[str]:
+    """An intent's samples as Alexa gets them: shorthand expanded, carriers added, each once."""
+    found = [s for sample in intent.get("samples", []) for s in expand(sample)]
+    if intent.get("carriers"):
+        slot = next(s["name"] for s in intent["slots"] if s["type"] == "AMAZON.SearchQuery")
+        found += [f"{carrier} {{{slot}}}" for carrier in intent["carriers"]]
+    return list(dict.fromkeys(found))
+
+
+def awaiting_coach(language: str = "en") -> set[str]:
+    """Intents declared for conversation work the coach has not wired yet (until it does,
+    they get the coach's fallback answer): ``awaiting_coach = true`` in model.toml."""
+    return {i["name"] for i in source(language)["intents"] if i.get("awaiting_coach")}
+
+
+def name_free(language: str = "en") -> dict[str, Any]:
+    """The ``[name_free]`` table of model.toml (empty when the skill does not take part)."""
+    return dict(source(language).get("name_free") or {})
+
+
+def name_free_interaction(language: str) -> dict[str, Any] | None:
+    """The interaction model's ``_nameFreeInteraction`` container: skill launch phrases (type
+    LAUNCH) and intent launch phrases (type INTENT), each as RAW_TEXT sample utterances."""
+    table = name_free(language)
+    points: list[dict[str, Any]] = []
+    if table.get("launch_phrases"):
+        points.append({"type": "LAUNCH", "sampleUtterances": [
+            {"format": "RAW_TEXT", "value": p} for p in table["launch_phrases"]]})
+    for intent in table.get("intents") or []:
+        points.append({"type": "INTENT", "name": intent["name"], "sampleUtterances": [
+            {"format": "RAW_TEXT", "value": p} for p in intent["phrases"]]})
+    return {"ingressPoints": points} if points else None
+
+
 def interaction_model(locale: str) -> dict[str, Any]:
     src = source(content.language(locale))
     intents = []
     for intent in src["intents"]:
-        entry: dict[str, Any] = {"name": intent["name"], "samples": list(intent["samples"])}
+        entry: dict[str, Any] = {"name": intent["name"], "samples": samples_of(intent)}
         if intent.get("slots"):
             entry["slots"] = [{"name": s["name"], "type": s["type"]} for s in intent["slots"]]
         intents.append(entry)
@@ -103,15 +163,17 @@ def interaction_model(locale: str) -> dict[str, Any]:
         }
         for t in src["types"]
     ]
-    return {
-        "interactionModel": {
-            "languageModel": {
-                "invocationName": src["invocation"],
-                "intents": intents,
-                "types": types,
-            }
+    model: dict[str, Any] = {
+        "languageModel": {
+            "invocationName": src["invocation"],
+            "intents": intents,
+            "types": types,
         }
     }
+    nfi = name_free_interaction(content.language(locale))
+    if nfi:
+        model["_nameFreeInteraction"] = nfi
+    return {"interactionModel": model}
 
 
 def manifest() -> dict[str, Any]:
@@ -130,6 +192,9 @@ def manifest() -> dict[str, Any]:
         }
         privacy[locale] = {"privacyPolicyUrl": m["privacy_policy_url"]}
     first = source(content.language(content.DEFAULT_LOCALE))["manifest"]
+    interfaces = [{"type": "ALEXA_PRESENTATION_APL"}]
+    if name_free(content.language(content.DEFAULT_LOCALE)).get("can_fulfill"):
+        interfaces.append({"type": CAN_FULFILL_INTERFACE})
     return {
         "manifest": {
             "manifestVersion": "1.0",
@@ -151,7 +216,7 @@ def manifest() -> dict[str, Any]:
             },
             "apis": {
                 "custom": {
-                    "interfaces": [{"type": "ALEXA_PRESENTATION_APL"}],
+                    "interfaces": interfaces,
                 }
             },
             "permissions": [{"name": REMINDER_PERMISSION}],

@@ -31,7 +31,7 @@ from xml.parsers import expat
 from zoneinfo import ZoneInfo
 
 from skill.core import content, speech
-from tools import model
+from tools import model, resolver
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACKAGE_DIR = model.PACKAGE_DIR
@@ -53,6 +53,15 @@ EXAMPLE_PHRASES = 3
 ICON_SIZES = {"smallIconUri": 108, "largeIconUri": 512}
 DISCLAIMER = "not a substitute for professional medical advice"
 APL_INTERFACE = "ALEXA_PRESENTATION_APL"
+CAN_FULFILL_INTERFACE = model.CAN_FULFILL_INTERFACE
+#: Interface types a custom skill's manifest may declare (apis.custom.interfaces[].type).
+KNOWN_INTERFACES = frozenset({
+    "ALEXA_PRESENTATION_APL", "ALEXA_PRESENTATION_HTML", "AUDIO_PLAYER",
+    "CAN_FULFILL_INTENT_REQUEST", "GADGET_CONTROLLER", "GAME_ENGINE", "RENDER_TEMPLATE",
+    "VIDEO_APP", "ALEXA_EXTENSION", "APP_LINKS", "ALEXA_SEARCH",
+})  # fmt: skip
+#: Name-free interaction (interactionModel._nameFreeInteraction): phrases per ingress point.
+MAX_NAME_FREE_PHRASES = 5
 
 ALLOWED_SSML_TAGS = frozenset({
     "speak", "break", "emphasis", "p", "s", "prosody", "say-as", "sub", "phoneme", "w",
@@ -85,20 +94,22 @@ KNOWN_BUILTINS = frozenset({
 })  # fmt: skip
 
 #: What built-in slot types can hear, for deciding whether a slot sample swallows a literal one.
-#: A type not listed here is treated as matching any words (reported as a warning, not an error).
+#: AMAZON.TIME hears tools.resolver.TIME_PATTERN (one definition, shared with the resolver and
+#: the virtual-alexa driver). A type not known here is treated as matching any words (reported
+#: as a warning, not an error).
 BUILTIN_SLOT_WORDS = {
-    "AMAZON.TIME": (
-        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty o'clock oh "
-        "a.m. p.m. am pm noon midnight morning afternoon evening night tonight half past "
-        "quarter to"
-    ).split(),
     "AMAZON.NUMBER": (
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
         "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
         "eighty ninety hundred thousand and"
     ).split(),
 }
+
+#: Words a free-text carrier must not hold: the carrier is dropped, so the meaning would flip.
+NEGATIONS = frozenset({"no", "not", "never", "nothing", "none", "without", "nor", "neither",
+                       "cannot"})
+
+SEARCH_QUERY_TYPE = "AMAZON.SearchQuery"
 
 _SLOT = re.compile(r"\{([^{}]*)\}")
 _SLOT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -348,21 +359,37 @@ def _slot_alternatives(slot_type: str, types: dict[str, set[str]]) -> str | None
     if slot_type in types:
         words = sorted(types[slot_type], key=len, reverse=True)
         return "(?:" + "|".join(re.escape(w) for w in words) + ")" if words else None
+    if slot_type in resolver.TYPED_BUILT_INS:
+        return f"(?:{resolver.TYPED_BUILT_INS[slot_type]})"
     if slot_type in BUILTIN_SLOT_WORDS:
         vocabulary = "|".join(re.escape(w) for w in BUILTIN_SLOT_WORDS[slot_type])
         return rf"(?:(?:{vocabulary})(?: (?:{vocabulary}))*)"
     return None
 
 
+_PATTERNS: dict[tuple[Any, ...], tuple[re.Pattern[str], set[str]]] = {}
+
+
 def sample_pattern(sample: str, slots: dict[str, str], types: dict[str, set[str]]
                    ) -> tuple[re.Pattern[str], set[str]]:
-    """A regex matching what Alexa could hear for this sample, and the free-form slot types."""
+    """A regex matching what Alexa could hear for this sample, and the free-form slot types.
+    Kept per sample and the words of its slots' types: the overlap and example-phrase checks
+    ask for the same thousands of samples in every locale."""
+    used = [(n, slots.get(n, SEARCH_QUERY_TYPE)) for n in slot_names(normalise(sample))]
+    key = (sample, tuple((n, t, tuple(sorted(types.get(t, ())))) for n, t in used))
+    if key not in _PATTERNS:
+        _PATTERNS[key] = _sample_pattern(sample, slots, types)
+    return _PATTERNS[key]
+
+
+def _sample_pattern(sample: str, slots: dict[str, str], types: dict[str, set[str]]
+                    ) -> tuple[re.Pattern[str], set[str]]:
     parts, free = [], set()
     last = 0
     text = normalise(sample)
     for match in _SLOT.finditer(text):
         parts.append(re.escape(text[last:match.start()]))
-        slot_type = slots.get(match.group(1), "AMAZON.SearchQuery")
+        slot_type = slots.get(match.group(1), SEARCH_QUERY_TYPE)
         alternatives = _slot_alternatives(slot_type, types)
         if alternatives is None:
             free.add(slot_type)
@@ -373,9 +400,10 @@ def sample_pattern(sample: str, slots: dict[str, str], types: dict[str, set[str]
     return re.compile("".join(parts)), free
 
 
-def check_language_model(report: Report, file: str, data: Any,
-                         handled: set[str]) -> list[Intent]:
-    """Every rule on one locale's interaction model. Returns its intents for later checks."""
+def check_language_model(report: Report, file: str, data: Any, handled: set[str],
+                         awaiting: frozenset[str] = frozenset()) -> list[Intent]:
+    """Every rule on one locale's interaction model. Returns its intents for later checks.
+    ``awaiting`` are intents model.toml declares for the coach to wire later."""
     lm = (((data or {}).get("interactionModel") or {}).get("languageModel")) \
         if isinstance(data, dict) else None
     if not isinstance(lm, dict):
@@ -449,7 +477,18 @@ def check_language_model(report: Report, file: str, data: Any,
                      f"the coach handles {name}, but Alexa only sends it if the model declares"
                      " it", name)
     for intent in intents:
-        if intent.name not in handled and intent.name != "AMAZON.NavigateHomeIntent":
+        if intent.name in awaiting:
+            if intent.name in handled:
+                report.warning(file, f"intents[{intent.index}]", "intent-awaiting-handled",
+                               "marked awaiting_coach in model.toml, but the coach handles it"
+                               " now: remove the marker, so a lost handler is an error again",
+                               intent.name)
+            else:
+                report.warning(file, f"intents[{intent.index}]", "intent-awaiting-coach",
+                               "declared for the conversation work (awaiting_coach in"
+                               " model.toml); until the coach handles it, Alexa's requests for"
+                               " it get the fallback answer", intent.name)
+        elif intent.name not in handled and intent.name != "AMAZON.NavigateHomeIntent":
             report.error(file, f"intents[{intent.index}]", "intent-not-handled",
                          "declared in the model but the coach has no handler for it: Alexa"
                          " would send it and get the fallback answer", intent.name)
@@ -459,7 +498,113 @@ def check_language_model(report: Report, file: str, data: Any,
 
     _check_slots(report, file, intents, types)
     _check_overlaps(report, file, intents, types)
+    if not any(f.rule.startswith("sample-") or f.rule.startswith("slot-")
+               for f in report.of("error") if f.file == file):
+        _check_said_samples(report, file, lm)
+    _check_name_free(report, file, data.get("interactionModel") or {}, intents)
     return intents
+
+
+#: the last model checked (locales sharing a language have the same one): (said, stolen)
+_SAID_CHECKED: dict[str, tuple[int, list[tuple[str, str, str, str, str]]]] = {}
+
+
+def _check_said_samples(report: Report, file: str, lm: dict[str, Any]) -> None:
+    """Every sample, said with each of its slot values, must reach its own intent under the
+    project's resolver (virtual-alexa's matching): a carrier or a typed slot sample of another
+    intent that hears it first steals the command."""
+    # What decides where words go: the intents and the slot types (not the invocation name).
+    key = json.dumps([lm.get("intents"), lm.get("types")], sort_keys=True)
+    if key not in _SAID_CHECKED:  # locales sharing a language have the same model
+        heard = resolver.Resolver(lm)
+        said = resolver.said_samples(lm)
+        stolen = []
+        for intent, words, sample in said:
+            got = heard.resolve(words)
+            if got.intent != intent:
+                stolen.append((intent, sample, words, got.intent, got.sample or ""))
+        _SAID_CHECKED.clear()
+        _SAID_CHECKED[key] = (len(said), stolen)
+    count, stolen = _SAID_CHECKED[key]
+    report.checked["samples said with their slot values and resolved"] += count
+    index = {i.get("name"): n for n, i in enumerate(lm.get("intents") or [])}
+    seen: set[tuple[str, str]] = set()
+    for intent, sample, words, got, via in stolen:
+        if (intent, sample) in seen:
+            continue
+        seen.add((intent, sample))
+        samples = (lm["intents"][index[intent]].get("samples") or [])
+        where = f"intents[{index[intent]}].samples[{samples.index(sample)}]"
+        report.error(file, where, "sample-stolen",
+                     f"said as {words!r} it reaches {got} (sample {via!r}), not {intent}: that"
+                     " sample hears it first (more literal words, a typed slot, or declared"
+                     " earlier)", sample)
+
+
+def _check_name_free(report: Report, file: str, model_data: dict[str, Any],
+                     intents: list[Intent]) -> None:
+    """The name-free interaction container: skill launch phrases (LAUNCH) and intent launch
+    phrases (INTENT, a custom intent of this model), at most five each, slot-free sample
+    utterances in RAW_TEXT format."""
+    container = model_data.get("_nameFreeInteraction")
+    base = "interactionModel._nameFreeInteraction"
+    if container is None:
+        return
+    points = container.get("ingressPoints") if isinstance(container, dict) else None
+    if not isinstance(points, list) or not points:
+        report.error(file, base, "name-free-shape", "needs a non-empty ingressPoints list")
+        return
+    names = {i.name for i in intents}
+    seen_intents: set[str] = set()
+    launches = 0
+    for p_index, point in enumerate(points):
+        where = f"{base}.ingressPoints[{p_index}]"
+        kind = point.get("type") if isinstance(point, dict) else None
+        if kind == "LAUNCH":
+            launches += 1
+            if "name" in point:
+                report.error(file, where, "name-free-shape", "a LAUNCH ingress point has no name")
+        elif kind == "INTENT":
+            name = point.get("name")
+            if name not in names or str(name).startswith("AMAZON."):
+                report.error(file, f"{where}.name", "name-free-intent",
+                             "an intent launch phrase must go to a custom intent of this model",
+                             str(name))
+            if name in seen_intents:
+                report.error(file, f"{where}.name", "name-free-shape",
+                             "one ingress point per intent", str(name))
+            seen_intents.add(str(name))
+        else:
+            report.error(file, f"{where}.type", "name-free-shape",
+                         "type must be LAUNCH or INTENT", str(kind))
+            continue
+        phrases = point.get("sampleUtterances")
+        if not isinstance(phrases, list) or not phrases:
+            report.error(file, where, "name-free-shape", "needs sampleUtterances")
+            continue
+        if len(phrases) > MAX_NAME_FREE_PHRASES:
+            report.error(file, f"{where}.sampleUtterances", "name-free-phrases-count",
+                         f"{len(phrases)} phrases; Alexa takes at most {MAX_NAME_FREE_PHRASES}")
+        values = []
+        for u_index, phrase in enumerate(phrases):
+            at = f"{where}.sampleUtterances[{u_index}]"
+            value = phrase.get("value") if isinstance(phrase, dict) else None
+            if not isinstance(phrase, dict) or phrase.get("format") != "RAW_TEXT":
+                report.error(file, at, "name-free-shape", "format must be RAW_TEXT")
+            if not isinstance(value, str) or not value.strip():
+                report.error(file, at, "name-free-shape", "a phrase needs words")
+                continue
+            report.checked["name-free phrases"] += 1
+            if _SLOT.search(value):
+                report.error(file, at, "name-free-slot",
+                             "name-free phrases cannot hold slots: write a whole phrase", value)
+            elif not check_sample_text(report, file, at, value):
+                continue
+            if normalise(value) in values:
+                report.error(file, at, "name-free-duplicate", "said twice", value)
+            values.append(normalise(value))
+    if launches > 1:
+        report.error(file, base, "name-free-shape", "one LAUNCH ingress point holds them all")
 
 
 def _check_slots(report: Report, file: str, intents: list[Intent],
@@ -480,6 +625,14 @@ def _check_slots(report: Report, file: str, intents: list[Intent],
                 report.error(file, where, "searchquery-carrier",
                              "an AMAZON.SearchQuery sample needs a carrier phrase: a slot-only"
                              " sample fails the build", sample)
+            lost = [w for w in _SLOT.sub(" ", sample).split() if w in NEGATIONS or
+                    w.endswith("n't")] if search else []
+            if lost:
+                report.error(file, where, "searchquery-carrier-negation",
+                             f"{' '.join(lost)!r} is in the carrier, and a carrier is not sent:"
+                             f" \"{' '.join(lost)} numbness\" would reach the skill as"
+                             " \"numbness\", a red flag said to deny it heard as raised",
+                             sample)
             if search and len(names) > 1:
                 report.error(file, where, "searchquery-alone",
                              "a sample with an AMAZON.SearchQuery slot cannot hold other slots",
@@ -693,7 +846,16 @@ def check_manifest(report: Report, package_dir: Path, models: dict[str, tuple[st
                      "manifest-distribution", "not available worldwide, so countries are needed")
     _check_privacy(report, file, manifest.get("privacyAndCompliance"), set(models))
     interfaces = (((manifest.get("apis") or {}).get("custom") or {}).get("interfaces") or [])
-    if APL_INTERFACE not in {i.get("type") for i in interfaces if isinstance(i, dict)}:
+    declared = [i.get("type") for i in interfaces if isinstance(i, dict)]
+    for i_index, kind in enumerate(declared):
+        where = f"manifest.apis.custom.interfaces[{i_index}]"
+        if kind not in KNOWN_INTERFACES:
+            report.error(file, where, "manifest-interface-unknown",
+                         "not an interface type a custom skill can declare", str(kind))
+        elif declared.count(kind) > 1 and declared.index(kind) != i_index:
+            report.error(file, where, "manifest-interface-duplicate", "declared twice", kind)
+    _check_can_fulfill(report, file, CAN_FULFILL_INTERFACE in declared)
+    if APL_INTERFACE not in declared:
         report.error(file, "manifest.apis.custom.interfaces", "manifest-apl-interface",
                      f"{APL_INTERFACE} must be declared, or Echo Show devices never report APL"
                      " support and the screens are never sent")
@@ -704,6 +866,38 @@ def check_manifest(report: Report, package_dir: Path, models: dict[str, tuple[st
         report.error(file, "manifest.permissions", "manifest-permission",
                      f"the coach asks for {REMINDER_PERMISSION}; the manifest must"
                      " declare it")
+
+
+def _check_can_fulfill(report: Report, file: str, declared: bool) -> None:
+    """Declaring CAN_FULFILL_INTENT_REQUEST tells Alexa to ask the skill about name-free
+    requests: the skill must answer them, and model.toml must say it takes part."""
+    wanted = bool(model.name_free().get("can_fulfill"))
+    where = "manifest.apis.custom.interfaces"
+    if wanted and not declared:
+        report.error(file, where, "manifest-can-fulfill",
+                     f"model.toml's [name_free] can_fulfill is on, but {CAN_FULFILL_INTERFACE} is"
+                     " not declared: Alexa would never ask the skill (run `make model`)")
+    if declared and not _answers_can_fulfill():
+        report.error(file, where, "manifest-can-fulfill",
+                     f"{CAN_FULFILL_INTERFACE} is declared, but the skill does not answer a"
+                     " CanFulfillIntentRequest with canFulfillIntent: Alexa would take that as"
+                     " a no to every name-free request")
+
+
+def _answers_can_fulfill() -> bool:
+    """Whether the skill, as built, answers a CanFulfillIntentRequest (one real envelope
+    through the handler, with no store: it must not need one)."""
+    from skill.alexa import app
+    from tools import envelopes
+
+    request = envelopes.can_fulfill_request(resolver.language_model(), "StartRoutineIntent",
+                                            {"routine": "morning"})
+    skill_id = "amzn1.ask.skill.validate"  # a skill built for its own ID, as deployed
+    caller = envelopes.Caller(session_id="validate", new=True, skill_id=skill_id)
+    event = envelopes.envelope(request, caller, request_id="validate",
+                               timestamp="2026-03-02T07:00:00Z")
+    answer = app.invoke(app.build_skill(use_default_store=False, skill_id=skill_id), event)
+    return bool((answer.get("response") or {}).get("canFulfillIntent"))
 
 
 def _check_listing(report: Report, file: str, base: str, info: dict[str, Any], invocation: str,
@@ -1054,6 +1248,17 @@ def handled_intents() -> set[str]:
     return names
 
 
+def _awaiting(content_dir: Path, language: str) -> frozenset[str]:
+    """Intents model.toml marks ``awaiting_coach``: declared before the coach wires them."""
+    try:
+        with open(content_dir / language / "model.toml", "rb") as handle:
+            source = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return frozenset()
+    return frozenset(i.get("name") for i in source.get("intents") or []
+                     if i.get("awaiting_coach"))
+
+
 def validate(package_dir: Path = DEFAULT_PACKAGE_DIR, content_dir: Path = DEFAULT_CONTENT_DIR,
              *, coach_replies: bool | None = None) -> Report:
     """Every check. ``coach_replies`` defaults to on for the skill's own content only: the coach
@@ -1072,7 +1277,9 @@ def validate(package_dir: Path = DEFAULT_PACKAGE_DIR, content_dir: Path = DEFAUL
             report.error(file, "", "model-unreadable", f"not valid JSON: {error}")
             continue
         models[path.stem] = (file, data)
-        intents_by_locale[path.stem] = check_language_model(report, file, data, handled)
+        awaiting = _awaiting(content_dir, content.LANGUAGES.get(path.stem, "en"))
+        intents_by_locale[path.stem] = check_language_model(report, file, data, handled,
+                                                            awaiting)
         lm = ((data.get("interactionModel") or {}).get("languageModel") or {}) \
             if isinstance(data, dict) else {}
         types_by_locale[path.stem] = {

@@ -36,7 +36,7 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
 
-from skill.alexa import handlers, storage
+from skill.alexa import can_fulfill, handlers, storage
 from skill.core import profile as schema
 from skill.core.profile import Profile
 
@@ -116,6 +116,8 @@ class LoadProfile(AbstractRequestInterceptor):
         self.store = store
 
     def process(self, handler_input: HandlerInput) -> None:
+        if handler_input.request_envelope.request.object_type == can_fulfill.REQUEST_TYPE:
+            return  # a query about a request, not a visit: no read, no session attributes
         manager = handler_input.attributes_manager
         try:
             state = manager.session_attributes
@@ -271,6 +273,7 @@ def build_skill(
     builder = CustomSkillBuilder(persistence_adapter=persistence)
     builder.skill_id = skill_id
     for handler in (
+        can_fulfill.CanFulfillHandler(),
         handlers.LaunchHandler(),
         handlers.IntentHandler(),
         handlers.SessionEndedHandler(),

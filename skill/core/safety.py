@@ -800,6 +800,29 @@ def screen(text: str, locale: str = "en-US") -> Finding | None:
     return None
 
 
+@cache
+def _pain_now(language: str) -> tuple[frozenset[tuple[str, ...]], frozenset[str], int]:
+    table = content.load(f"{language}/safety.toml")["pain_now"]
+    negations = content.load(f"{language}/safety.toml")["context"]["negation"]["forward"]
+    phrases = frozenset(tuple(words(p)) for p in table["words"])
+    simple = frozenset(n for n in negations if " " not in n and "(" not in n)
+    return phrases, simple, int(table["window"])
+
+
+def pain_now(text: str, locale: str = "en-US") -> bool:
+    """Whether `text` says something hurts ("it really hurts"), and does not deny it."""
+    phrases, negations, window = _pain_now(_language(locale))
+    tokens = words(text)
+    longest = max((len(p) for p in phrases), default=1)
+    for i in range(len(tokens)):
+        for n in range(longest, 0, -1):
+            if tuple(tokens[i:i + n]) in phrases:
+                if not negations & set(tokens[max(0, i - window):i]):
+                    return True
+                break
+    return False
+
+
 # -- the older interface, kept for the conversation code that still calls it ----------------
 
 

@@ -25,6 +25,14 @@ virtual-alexa 0.7.8 behaviour worth knowing:
   apiEndpoint is Amazon's real URL unless `api_endpoint` is given. No signature headers are sent.
 - The applicationId is random unless `application_id` is given: pass the skill's ID when the
   skill checks it.
+- Of the built-in slot types only AMAZON.NUMBER is known; every other one hears any words, so
+  "at {time}" would hear "at night my back hurts". The driver registers the types in
+  `slot_types` (by default AMAZON.TIME with tools.resolver.TIME_PATTERN, the times Alexa's type
+  hears) as virtual-alexa registers AMAZON.NUMBER: words the pattern does not match do not fill
+  the slot. Their values still arrive as said ("ten pm", where Alexa sends "22:00").
+- `match(texts)` asks what utter() would resolve, for a whole batch in one round trip, without
+  sending anything (and without utter()'s launch-word rule): the intent and slots, or None.
+  `VirtualAlexa.matcher(model)` needs no running skill for that.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support import REPO_ROOT, JsonLineProcess, NodeWorkerError
+from tools.resolver import TYPED_BUILT_INS
 
 _DRIVER = REPO_ROOT / "tests" / "support" / "virtual_alexa_driver.js"
 _LAUNCH_WORDS = re.compile(r"(ask|open|launch|talk to|tell)", re.IGNORECASE)  # virtual-alexa's
@@ -59,6 +68,7 @@ class VirtualAlexa:
         user_id: str | None = None,
         *,
         application_id: str | None = None,
+        slot_types: dict[str, str] | None = None,
         timeout: float = 15.0,
     ) -> None:
         model = Path(model_path).resolve()
@@ -72,6 +82,7 @@ class VirtualAlexa:
             "apiEndpoint": api_endpoint,
             "userId": user_id,
             "applicationId": application_id,
+            "slotTypes": TYPED_BUILT_INS if slot_types is None else slot_types,
         }
         self.timeout = timeout
         self.last_request: dict[str, Any] | None = None
@@ -86,6 +97,19 @@ class VirtualAlexa:
         if op != "session":
             self.last_request = reply.get("request")
         return reply["response"]
+
+    @classmethod
+    def matcher(cls, model_path: str | Path, locale: str = "en-US") -> VirtualAlexa:
+        """A virtual-alexa for `match` only: its skill URL is a closed loopback port."""
+        return cls(model_path, "http://127.0.0.1:9/", locale)
+
+    def match(self, texts: list[str]) -> list[dict[str, Any] | None]:
+        """{"intent", "slots"} for each text as utter() would resolve it, or None for no match."""
+        if not texts:
+            return []
+        reply = self._node.request({"op": "match", "texts": list(texts)},
+                                   timeout=self.timeout + len(texts) / 50)
+        return list(reply["response"])
 
     def launch(self) -> dict[str, Any]:
         """Send a LaunchRequest ("Alexa, open …"); returns the skill's response envelope."""

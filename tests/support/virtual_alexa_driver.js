@@ -1,12 +1,26 @@
 // Long-lived virtual-alexa session for tests/support/virtual_alexa.py.
-// argv[2]: JSON {model, url, locale, applicationId?, deviceId?, apiEndpoint?, userId?}.
-// stdin: one JSON command per line, {id, op: "launch" | "utter" | "intend" | "end" | "session", …};
-// stdout: one JSON reply per line, {id, response, request} or {id, error}.
+// argv[2]: JSON {model, url, locale, applicationId?, deviceId?, apiEndpoint?, userId?,
+//                slotTypes?: {typeName: regex source}}.
+// stdin: one JSON command per line,
+//        {id, op: "launch" | "utter" | "intend" | "end" | "session" | "match", …};
+// stdout: one JSON reply per line, {id, response, request} or {id, error}; "match" answers
+//         {id, response: [{intent, slots} or null, …]} for its "texts" without sending anything.
 "use strict";
 const readline = require("readline");
 const { VirtualAlexa } = require("virtual-alexa");
+const { Utterance } = require("virtual-core");
 // endSession() takes the enum's number and sends its name; the enum is not re-exported.
 const { SessionEndedReason } = require("virtual-alexa/lib/src/core/SkillRequest");
+const { BuiltinSlotType } = require("virtual-alexa/lib/src/model/BuiltinSlotTypes");
+
+// virtual-alexa knows one built-in slot type, AMAZON.NUMBER, and lets every other one hear any
+// words: "at {time}" would then swallow "at night my back hurts". A type given here hears only
+// what its pattern matches, as AMAZON.NUMBER does (enumerated: no match means no match).
+class PatternSlotType extends BuiltinSlotType {
+  isEnumerated() {
+    return true;
+  }
+}
 
 // Nothing but replies may reach stdout (virtual-alexa logs with console.log/console.error).
 console.log = console.error;
@@ -18,6 +32,9 @@ let builder = VirtualAlexa.Builder()
   .locale(config.locale || "en-US");
 if (config.applicationId) builder = builder.applicationID(config.applicationId);
 const alexa = builder.create();
+const patterns = Object.entries(config.slotTypes || {}).map(
+  ([name, source]) => new PatternSlotType(name, [], new RegExp("^(?:" + source + ")$", "i")));
+alexa.context().interactionModel().slotTypes.addTypes(patterns);
 if (config.deviceId) alexa.context().device().setID(config.deviceId);
 if (config.userId) alexa.context().user().setID(config.userId);
 
@@ -41,6 +58,12 @@ function run(command) {
       if (typeof reason !== "number") throw new Error("unknown SessionEndedRequest reason " + command.reason);
       return alexa.endSession(reason, command.error || undefined);
     }
+    case "match":
+      // What utter() resolves before it sends anything: the same Utterance on the same model.
+      return command.texts.map((text) => {
+        const utterance = new Utterance(alexa.context().interactionModel(), text);
+        return utterance.matched() ? { intent: utterance.intent(), slots: utterance.toJSON() } : null;
+      });
     case "session": {
       const context = alexa.context();
       const active = context.activeSession();

@@ -493,7 +493,7 @@ class Coach:
             return self.wait("", event)
         return self.menu([])
 
-    def on_DoneIntent(self, event: Event) -> Reply:
+    def on_EndRoutineIntent(self, event: Event) -> Reply:
         return self.finish_early("", event)
 
     def on_WaitIntent(self, event: Event) -> Reply:
@@ -683,6 +683,9 @@ class Coach:
             chosen = self.chosen(question, pending.arg.split("|"))
             if chosen is not None:
                 return self.answer_by_id(chosen)
+        if self.routine is not None and safety.pain_now(question, self.ctx.locale):
+            # "It really hurts" in the middle of a stretch: stop it, as "that hurts" does.
+            return self.on_HurtIntent(event)
         pair = self.book().choose(question)
         if pair is not None and not pointer:
             # Two answers fit about as well: ask which, rather than guess.

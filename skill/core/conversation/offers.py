@@ -24,7 +24,7 @@ _CLASSES = {
     "AMAZON.YesIntent": YES,
     "AMAZON.NoIntent": NO,
     "WaitIntent": WAIT,
-    "DoneIntent": DONE,
+    "EndRoutineIntent": DONE,
     "HesitationIntent": HESITATE,
 }
 
