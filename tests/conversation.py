@@ -185,8 +185,13 @@ class Conversation:
         api_endpoint: str = UNREACHABLE_API,
         handler: Handler | None = None,
         seconds_per_turn: float = 5.0,
+        nothing_to_declare: bool = True,
     ) -> None:
+        """``nothing_to_declare``: this person answers the one-off body check ("is anything
+        different about your body?") with "no" as soon as it is asked, and the turn after it is
+        what `utter` returns (both are in `turns`); tests of the check turn it off."""
         self.now = datetime.combine(on, time.fromisoformat(at), ZoneInfo(tz))
+        self.nothing_to_declare = nothing_to_declare
         self.locale = locale
         self.user = user
         self.device = device
@@ -280,4 +285,8 @@ class Conversation:
         else:
             self.attributes = turn.state
             self.new = False
+        said_no = request.get("intent", {}).get("name") == "AMAZON.NoIntent"
+        if self.nothing_to_declare and turn.pending and turn.pending[0] == "body" \
+                and not said_no:  # once: a "no" that leaves the question open stays open
+            return self.intent("AMAZON.NoIntent")
         return turn

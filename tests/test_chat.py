@@ -53,14 +53,15 @@ def test_a_piped_conversation(skill_db: Path, monkeypatch: pytest.MonkeyPatch,
                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("SKILL_TIME_ZONE", "UTC")
     lines = ["open bedside back coach", "what can i say", "purple monkey dishwasher",
-             "ask bedside back coach to start my quick stretch", "next", "stop", "exit"]
+             "ask bedside back coach to start my quick stretch", "no", "next", "stop", "exit"]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
     assert chat.main([]) == 0
     out = capsys.readouterr().out
     said = [line for line in out.splitlines() if line.startswith("alexa> ")]
-    assert len(said) == 6, out
+    assert len(said) == 7, out
     assert any(p.search(said[2].lower()) for p in line_patterns("fallback.first")), said[2]
-    assert "step 1 of 3" in said[3].lower() and "step 2 of 3" in said[4].lower()
-    assert "[" in said[3] and "s]" in said[3]  # the pauses are shown
+    assert "about your body" in said[3]  # the one-off body check: "no"
+    assert "step 1 of 3" in said[4].lower() and "step 2 of 3" in said[5].lower()
+    assert "[" in said[4] and "s]" in said[4]  # the pauses are shown
     assert out.count("(session closed)") == 1 and "(session ended)" in out
     assert skill_db.exists()  # the chat remembers, as the skill does

@@ -115,8 +115,11 @@ def test_a_morning_in_bed_through_the_running_app(server: str) -> None:
         assert "not a doctor" in opening.text  # a first use
         assert opening.body["shouldEndSession"] is False
 
-        first = said(alexa, "yes", checked)
-        assert first.intent == "AMAZON.YesIntent"
+        asked = said(alexa, "yes", checked)
+        assert asked.intent == "AMAZON.YesIntent"
+        assert any(q in asked.text for q in variants("body.gate"))  # once, before the first
+        first = said(alexa, "no", checked)
+        assert first.intent == "AMAZON.NoIntent"
         assert "step 1 of 7" in first.text.lower() and first.body["shouldEndSession"] is False
         session = alexa.session()
         assert session["active"] and session["attributes"]["coach"]["routine"] == "morning"
@@ -159,7 +162,7 @@ def test_a_morning_in_bed_through_the_running_app(server: str) -> None:
         again = said(alexa, None, checked)
         assert "not a doctor" not in again.text
         assert "step 4" in again.text.lower(), again.text
-    assert len(checked) == 9
+    assert len(checked) == 10
 
 
 def test_statements_and_ordinary_commands_through_the_running_app(server: str) -> None:
@@ -167,8 +170,10 @@ def test_statements_and_ordinary_commands_through_the_running_app(server: str) -
     checked: list[Turn] = []
     with VirtualAlexa(MODEL, server) as alexa:
         said(alexa, None, checked)
-        started = said(alexa, "let's do the morning routine", checked)
-        assert started.intent == "StartRoutineIntent" and "step 1 of 7" in started.text.lower()
+        asked = said(alexa, "let's do the morning routine", checked)
+        assert asked.intent == "StartRoutineIntent"
+        started = said(alexa, "no", checked)  # nothing to declare in the one-off body check
+        assert "step 1 of 7" in started.text.lower()
         waiting = said(alexa, "not yet", checked)
         assert waiting.intent == "WaitIntent"  # the coach's own answer is the lead's to give
         assert waiting.body["shouldEndSession"] is False

@@ -1266,3 +1266,21 @@ def test_a_record_taken_over_by_a_newer_release_meanwhile_is_left_alone(
     assert merges() == 0
     _, lost = failures(caplog)
     assert "cause=NewerSchema" in lost.getMessage() and "lost=completion" in lost.getMessage()
+
+
+# ---------------------------------------------------------------- forgetting
+
+
+def test_forget_what_you_know_about_me_deletes_the_record_in_either_store(
+    person: Callable[..., Conversation], store: Store
+) -> None:
+    chat = person()
+    morning(chat, day(1))
+    assert store.record(ALICE)["profile"]["history"]
+    chat.set_time("21:00")
+    chat.utter(OPEN)
+    chat.utter("forget what you know about me").says_line("forget.question").asks()
+    chat.utter("yes").says_line("forget.done").ended()
+    assert store.record(ALICE) in (None, {}), store.name
+    chat.wait(hours=1)
+    chat.utter(OPEN).says(DISCLAIMER)  # nobody it knows

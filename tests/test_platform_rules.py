@@ -191,12 +191,15 @@ def sweep() -> Sweep:
             queue.append((chat, skill, state, depth, limit))
 
     for counting, soft, scale, limit in PEOPLE:
-        base = {"version": 1, "disclaimer_heard": True,
+        base = {"version": 1, "disclaimer_heard": True, "body_asked": "2024-03-01",
                 "prefs": {"counting": counting, "soft_voice": soft, "hold_scale": scale,
                           "length": "full"}}
         roots: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         for at in TIMES:
             first_use = dict(base, disclaimer_heard=at == "07:00")
+            if at == "07:00":  # the very first time: the disclaimer, then the body check
+                first_use = {k: v for k, v in base.items() if k not in ("disclaimer_heard",
+                                                                      "body_asked")}
             roots.append((at, first_use, {"type": "LaunchRequest"}))
         for rid in routine.ids():
             start = {"type": "IntentRequest", "intent": {"name": "StartRoutineIntent",

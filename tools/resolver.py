@@ -430,6 +430,7 @@ def heard(line: str, invocation: str) -> Heard:
 SAMPLE_FILLERS = {
     SEARCH_QUERY: ("my back feels stiff",),
     "AMAZON.TIME": ("ten pm", "half past ten", "seven am", "nine thirty", "tonight"),
+    "AMAZON.NUMBER": ("seven", "3"),
 }
 
 

@@ -1173,6 +1173,7 @@ def _drive(report: Report, file: str, locale: str, routine_id: str, mode: str,
 
     profile = coach.Profile.from_dict(
         {"version": 1, "disclaimer_heard": False, "prefs": prefs,
+         "body_asked": (now.date() - timedelta(days=1)).isoformat(),
          "history": {(now.date() - timedelta(days=1)).isoformat(): [routine_id]}})
     session = coach.Session.from_dict({"mode": mode})
     ctx = coach.Context(locale, now)

@@ -43,6 +43,7 @@ def request_time(handler_input: HandlerInput) -> datetime | None:
 #: The session attribute holding the conversation's own state; the shell's keys sit beside it.
 COACH = "coach"
 PROFILE = "profile"
+STORED = "stored"  # the store's bookkeeping, owned by skill.alexa.app
 
 
 def run(handler_input: HandlerInput, event: coach.Event) -> Response:
@@ -65,6 +66,8 @@ def perform(handler_input: HandlerInput, effect: coach.Effect, state: dict) -> d
     """Carry out a device-API effect; its outcome goes back to the coach as slots."""
     system = handler_input.request_envelope.context.system
     endpoint, token = system.api_endpoint, system.api_access_token
+    if isinstance(effect, coach.ForgetProfile):
+        return forget(handler_input, state)
     kind = "create_reminder" if isinstance(effect, coach.ReminderRequest) else "delete_reminder"
     outcome = {"kind": kind, "outcome": "ok"}
     try:
@@ -84,6 +87,20 @@ def perform(handler_input: HandlerInput, effect: coach.Effect, state: dict) -> d
     except reminders.ReminderError as error:
         log.warning("reminder call failed: %s", type(error).__name__)
         outcome["outcome"] = "failed"
+    return outcome
+
+
+def forget(handler_input: HandlerInput, state: dict[str, Any]) -> dict[str, str]:
+    """Delete the person's record from the store, and write nothing back this session."""
+    outcome = {"kind": "forget", "outcome": "ok"}
+    try:
+        handler_input.attributes_manager.delete_persistent_attributes()
+    except Exception as error:  # noqa: BLE001 - any store failure: say so, keep the session
+        log.warning("storage_failure op=delete cause=%s outcome=not_deleted",
+                    type(error).__name__)
+        outcome["outcome"] = "failed"
+        return outcome
+    state[STORED] = None  # the session no longer writes: the record stays deleted
     return outcome
 
 

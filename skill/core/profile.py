@@ -43,7 +43,7 @@ MAX_COMPLETIONS_PER_DAY = 8
 MAX_RECORD_BYTES = 32 * 1024
 
 _KNOWN = frozenset({"version", "disclaimer_heard", "prefs", "unfinished", "history", "reminder",
-                    "familiar"})
+                    "familiar", "body", "body_asked", "levels", "level_since", "easier"})
 _KNOWN_PREFS = frozenset({"counting", "hold_scale", "length", "soft_voice"})
 
 
@@ -65,7 +65,7 @@ class Prefs:
 
 class Profile:
     __slots__ = ("disclaimer_heard", "prefs", "unfinished", "history", "reminder", "familiar",
-                 "extras")
+                 "body", "body_asked", "levels", "level_since", "easier", "extras")
 
     def __init__(self) -> None:
         self.disclaimer_heard = False
@@ -78,6 +78,15 @@ class Profile:
         self.reminder: str | None = None
         #: movement id -> [days it was done, the last of those days (local ISO date)]
         self.familiar: dict[str, list[Any]] = {}
+        #: routine variant ids the person chose in the body check (never the condition behind
+        #: them: docs/privacy.md), and the local date the check was last offered
+        self.body: list[str] = []
+        self.body_asked: str | None = None
+        #: routine id -> progression level, and the local date that level (or its count) began
+        self.levels: dict[str, int] = {}
+        self.level_since: dict[str, str] = {}
+        #: routine id -> movement ids spoken in their easier version (found too much before)
+        self.easier: dict[str, list[str]] = {}
         #: top-level fields a newer release added, kept verbatim
         self.extras: dict[str, Any] = {}
 
@@ -95,6 +104,11 @@ class Profile:
             "history": {day: list(done) for day, done in self.history.items()},
             "reminder": self.reminder,
             "familiar": {m: list(v) for m, v in self.familiar.items()},
+            "body": list(self.body),
+            "body_asked": self.body_asked,
+            "levels": dict(self.levels),
+            "level_since": dict(self.level_since),
+            "easier": {r: list(m) for r, m in self.easier.items()},
         }
 
     @classmethod
@@ -132,6 +146,25 @@ class Profile:
                 if isinstance(m, str) and isinstance(v, list) and len(v) == 2
                 and isinstance(v[0], int) and not isinstance(v[0], bool) and _is_date(v[1])
             }
+        body = raw.get("body")
+        if isinstance(body, list):
+            profile.body = sorted(routine.known_variants(v for v in body if isinstance(v, str)))
+        if _is_date(raw.get("body_asked")):
+            profile.body_asked = raw["body_asked"]
+        levels = raw.get("levels")
+        if isinstance(levels, dict):
+            profile.levels = {
+                r: n for r, n in levels.items() if r in routine.ids() and type(n) is int
+                and 0 <= n <= routine.max_level(r)}
+        since = raw.get("level_since")
+        if isinstance(since, dict):
+            profile.level_since = {r: d for r, d in since.items()
+                                   if r in routine.ids() and _is_date(d)}
+        easier = raw.get("easier")
+        if isinstance(easier, dict):
+            profile.easier = {r: sorted({m for m in moves if isinstance(m, str)})
+                              for r, moves in easier.items()
+                              if r in routine.ids() and isinstance(moves, list)}
         if keep_unknown and version == SCHEMA_VERSION:
             profile.extras = {k: v for k, v in raw.items() if k not in _KNOWN and _plain(v)}
             profile.prefs.extras = {k: v for k, v in prefs.items()
@@ -407,6 +440,12 @@ MERGE_RULES: dict[str, Rule] = {
     "history": DAILY_LOG,
     "reminder": LATEST,
     "familiar": MOST_DAYS,
+    # The routine settings the person chose (docs/privacy.md): each its latest change.
+    "body": LATEST,
+    "body_asked": LATEST,
+    "levels": LATEST,
+    "level_since": LATEST,
+    "easier": LATEST,
 }
 #: A field no rule names (a newer release's): kept; if both sides changed it, the later change.
 UNRULED = LATEST

@@ -23,6 +23,7 @@ from skill.core.conversation.records import (
     Context,
     Effect,
     Event,
+    ForgetProfile,
     ReminderCancel,
     ReminderRequest,
     Reply,
@@ -36,8 +37,9 @@ from skill.core.profile import Profile
 
 __all__ = [
     "REMINDER_PERMISSION", "SOFT_RATE", "AnswerScreen", "Card", "Coach", "Context", "Effect",
-    "Event", "Pending", "Profile", "ReminderCancel", "ReminderRequest", "Reply", "Screen",
-    "Session", "Spoken", "StepScreen", "StepsScreen", "parse_time", "respond", "spoken_time",
+    "Event", "ForgetProfile", "Pending", "Profile", "ReminderCancel", "ReminderRequest", "Reply",
+    "Screen", "Session", "Spoken", "StepScreen", "StepsScreen", "parse_time", "respond",
+    "spoken_time",
 ]
 
 

@@ -21,6 +21,7 @@ from skill.core.conversation.records import (
     Card,
     Context,
     Event,
+    ForgetProfile,
     ReminderCancel,
     ReminderRequest,
     Reply,
@@ -44,6 +45,15 @@ BEDTIME_MAX_SECONDS = 240
 FAMILIAR_AFTER_DAYS = 2
 #: How long "not yet" waits before asking again (Alexa's longest single break).
 WAIT_MS = 10_000
+#: The pain check-in (zero to ten): at this or more, a suggestion to see a doctor or
+#: physiotherapist and today's gentlest steps; at this or more, "has it been like this for a few
+#: days?"; a rise of this much within a session steps back a level.
+PAIN_SEE_SOMEONE = 8
+PAIN_ASK_HOW_LONG = 7
+PAIN_RISE = 2
+#: Sessions of a routine within this many days, with no rise in pain, move it up a level.
+PROGRESS_SESSIONS = 6
+PROGRESS_DAYS = 14
 #: Misunderstandings in a row before the coach stops trying for this session.
 MAX_MISSES = 4
 
@@ -87,7 +97,16 @@ class Coach:
     @property
     def routine(self) -> routine.Routine | None:
         rid = self.s.routine
-        return routine.get(rid) if rid in routine.ids() else None
+        return self.assembled(rid) if rid in routine.ids() else None
+
+    def assembled(self, routine_id: str, level: int | None = None) -> routine.Routine:
+        """The routine for this person: their variants, their level, the movements they find
+        easier, and today's gentlest steps if the back is bad today."""
+        profile = self.profile
+        return routine.assemble(
+            routine_id, frozenset(profile.body),
+            profile.levels.get(routine_id, 0) if level is None else level,
+            frozenset(profile.easier.get(routine_id, ())), self.s.gentlest)
 
     def title(self, routine_id: str) -> str:
         return self.say(f"routine.title.{routine_id}")
@@ -129,7 +148,7 @@ class Coach:
                         **extra)
 
     def prompt(self, key: str, pending: Pending) -> str:
-        key = key.format(arg=pending.arg)
+        key = key.format(arg=pending.arg, index=pending.arg.partition("|")[0])
         return self.say(key, **self.fields(pending))
 
     def question(self, pending: Pending, short: bool = False) -> str:
@@ -232,11 +251,18 @@ class Coach:
     def on_StartRoutineIntent(self, event: Event) -> Reply:
         choice = event.slots.get("routine")
         routine_id = choice if choice in routine.ids() else self.offer_for_now()
-        return self.start(routine_id, self.disclaimer())
+        return self.start_with_disclaimer(routine_id, [])
 
     def start_offered(self, arg: str, event: Event) -> Reply:
         routine_id = arg if arg in routine.ids() else self.offer_for_now()
-        return self.start(routine_id, self.disclaimer())
+        return self.start_with_disclaimer(routine_id, [])
+
+    def start_with_disclaimer(self, routine_id: str, lead: list[str]) -> Reply:
+        """Start a routine, saying the disclaimer first if this person has not heard it (after
+        the body check, if that comes first: the disclaimer is said once, right before)."""
+        if self.profile.body_asked is None:
+            return self.start(routine_id, lead)
+        return self.start(routine_id, lead + self.disclaimer())
 
     def decline_start(self, arg: str, event: Event) -> Reply:
         if self.s.answered or self.s.pending == Pending("menu"):
@@ -259,8 +285,12 @@ class Coach:
     # -- the routine ----------------------------------------------------------------------------
 
     def start(self, routine_id: str, lead: list[str], at: int = 0) -> Reply:
-        chosen = routine.get(routine_id)
+        if self.profile.body_asked is None and at == 0:
+            # Once, before the first routine: is anything different about your body?
+            self.profile.body_asked = self.ctx.now.date().isoformat()
+            return self.pose(Pending("body", routine_id), lead)
         self.s.routine, self.s.step = routine_id, at
+        chosen = self.assembled(routine_id)
         if chosen.soft:
             self.s.mode = "continuous"  # bedtime: as few questions as the platform allows
         if at == 0:
@@ -339,7 +369,6 @@ class Coach:
             parts.append(self.say(f"finish.streak_{chosen.kind}", count=streak))
         elif self.profile.completed_since(today - timedelta(days=3650)) == 1:
             parts.append(self.say("finish.first_ever"))
-        parts.append(self.say(f"finish.{chosen.id}_after"))
         names = ", ".join(render.words_for(self.ctx.locale, s.movement)["name"]
                           for s in chosen.steps)
         text = speech.plain_text(self.say("card.finish_text", routine=title, steps=names))
@@ -347,9 +376,230 @@ class Coach:
             text += " " + speech.plain_text(self.say("card.streak_text", count=streak))
         card = Card(speech.plain_text(self.say("card.finish_title", routine=title)).capitalize(),
                     text)
-        reply = self.close(parts, card=card, screen=screen._replace(finished=True))
+        screen = screen._replace(finished=True)
         self.s.routine = None
+        if self.s.pain is not None and not chosen.soft:
+            # The check-in's second half: the same question, to say the change kindly.
+            return self.pose(Pending("pain_after", chosen.id), parts, card=card, screen=screen)
+        level_up = self.progress(chosen.id)
+        if level_up:
+            return self.pose(Pending("level_up", chosen.id), parts + level_up, card=card,
+                             screen=screen)
+        parts.append(self.say(f"finish.{chosen.id}_after"))
+        soft = chosen.soft or self.profile.prefs.soft_voice
+        reply = Reply(speech.speak(speech.soft(" ".join(parts), render.SOFT_RATE) if soft
+                                   else " ".join(parts)), None, True, card=card, screen=screen)
+        self.s.pending = None
         return reply
+
+    # -- who is stretching: the body check, the pain check-in, levels ----------------------------
+
+    def body_details(self, arg: str, event: Event) -> Reply:
+        self.s.body = []
+        return self.pose(Pending("body_detail", f"0|{arg}"), [])
+
+    def body_nothing(self, arg: str, event: Event) -> Reply:
+        self.s.body = []
+        return self.body_done(arg, [self.say("body.nothing")])
+
+    def body_skipped(self, arg: str, event: Event) -> Reply:
+        routine_id = arg.rpartition("|")[2]
+        self.s.body = None
+        return self.after_body(routine_id, [self.say("body.skipped")])
+
+    def body_yes(self, arg: str, event: Event) -> Reply:
+        index, _, routine_id = arg.partition("|")
+        variants = routine.variant_ids()
+        if self.s.body is None:
+            self.s.body = []
+        self.s.body.append(variants[int(index)])
+        return self.body_next(int(index), routine_id)
+
+    def body_no(self, arg: str, event: Event) -> Reply:
+        index, _, routine_id = arg.partition("|")
+        return self.body_next(int(index), routine_id)
+
+    def body_next(self, index: int, routine_id: str) -> Reply:
+        if index + 1 < len(routine.variant_ids()):
+            return self.pose(Pending("body_detail", f"{index + 1}|{routine_id}"), [])
+        chosen = self.s.body or []
+        return self.body_done(routine_id, [self.say("body.done_some" if chosen
+                                                    else "body.nothing")])
+
+    def body_done(self, routine_id: str, lead: list[str]) -> Reply:
+        """The answers become routine variants at once; only the variant ids are kept."""
+        before = dict(body=list(self.profile.body))
+        self.profile.body = sorted(routine.known_variants(self.s.body or []))
+        self.s.body = None
+        if self.profile.body != before["body"]:
+            self.s.undo = before
+        return self.after_body(routine_id, lead)
+
+    def after_body(self, routine_id: str, lead: list[str]) -> Reply:
+        self.profile.body_asked = self.ctx.now.date().isoformat()
+        if routine_id in routine.ids():
+            return self.start(routine_id, lead + self.disclaimer())
+        return self.menu(lead)
+
+    def on_UpdateDetailsIntent(self, event: Event) -> Reply:
+        """ "Update my details": the body check again, replacing the answers as a whole."""
+        self.s.routine = None
+        return self.pose(Pending("body", ""), [self.say("body.update")])
+
+    def pain_rating(self, event: Event) -> int | None:
+        if event.name == "NoPainIntent":
+            return 0
+        return spoken_number(event.slots.get("rating"))
+
+    def pain_then_start(self, arg: str, event: Event) -> Reply:
+        """A rating before the routine: noted for this session only, and acted on."""
+        routine_id = arg if arg in routine.ids() else self.offer_for_now()
+        rating = self.pain_rating(event)
+        if rating is None:
+            return self.pose(self.s.pending, [self.say("pain.not_a_number")])
+        self.s.pain = rating
+        if rating >= PAIN_SEE_SOMEONE:
+            self.s.gentlest = True
+            return self.start_with_disclaimer(routine_id, [self.say("pain.high", n=rating)])
+        if rating >= PAIN_ASK_HOW_LONG:
+            return self.pose(Pending("pain_days", routine_id), [self.say("pain.noted")])
+        return self.start_with_disclaimer(routine_id, [self.say("pain.noted")])
+
+    def on_PainLevelIntent(self, event: Event) -> Reply:
+        if self.routine is not None:  # a number mid-routine: noted, and back to the stretch
+            rating = self.pain_rating(event)
+            if rating is not None and rating >= PAIN_SEE_SOMEONE:
+                return self.pose(self.routine_pending(), [self.say("pain.see_someone")])
+            return self.pose(self.routine_pending(), [self.say("pain.noted")])
+        return self.pain_then_start(self.offer_for_now(), event)
+
+    on_NoPainIntent = on_PainLevelIntent
+
+    def pain_for_days(self, arg: str, event: Event) -> Reply:
+        self.s.gentlest = True
+        return self.start_with_disclaimer(arg, [self.say("pain.for_days")])
+
+    def pain_not_for_days(self, arg: str, event: Event) -> Reply:
+        return self.start_with_disclaimer(arg, [self.say("pain.noted")])
+
+    def pain_after(self, arg: str, event: Event) -> Reply:
+        """The second rating: the change said kindly, by the usual thresholds (two points, or
+        thirty percent), then acted on; the numbers are dropped when the session ends."""
+        after = self.pain_rating(event)
+        before = self.s.pain
+        if after is None or before is None:
+            return self.pain_after_skipped(arg, event)
+        lead = [self.pain_change(before, after)]
+        if after - before >= PAIN_RISE:
+            lead += self.step_back(arg, rose=True)
+        elif after >= PAIN_SEE_SOMEONE:
+            lead.append(self.say("pain.see_someone"))
+        else:
+            lead += self.progress(arg, announce_only=True)
+        return self.close(lead + [self.say(f"finish.{arg}_after")])
+
+    def pain_after_skipped(self, arg: str, event: Event) -> Reply:
+        return self.close(self.progress(arg, announce_only=True)
+                          + [self.say(f"finish.{arg}_after")])
+
+    def pain_change(self, before: int, after: int) -> str:
+        change = before - after
+        meaningful = abs(change) >= 2 or (before > 0 and abs(change) / before >= 0.3)
+        if not meaningful:
+            return self.say("pain.same")
+        key = "pain.easier" if change > 0 else "pain.higher"
+        return self.say(key, n=_spoken_count(abs(change)))
+
+    def progress(self, routine_id: str, announce_only: bool = False) -> list[str]:
+        """Six sessions on six days within fourteen, at this level and with no pain rise: one
+        level up. The person hears what changes; "keep it as it was" puts it back."""
+        if routine_id not in routine.ids():
+            return []
+        level = self.profile.levels.get(routine_id, 0)
+        if level >= routine.max_level(routine_id):
+            return []
+        today = self.ctx.now.date()
+        since = max(self.profile.level_since.get(routine_id, ""),
+                    (today - timedelta(days=PROGRESS_DAYS - 1)).isoformat())
+        # Days, not sessions: six routines in one morning are not two weeks of practice.
+        done = sum(1 for day, days in self.profile.history.items()
+                   if day >= since and routine_id in days)
+        if done < PROGRESS_SESSIONS:
+            return []
+        before = self.assembled(routine_id, level)
+        after = self.assembled(routine_id, level + 1)
+        self.s.undo = {"levels": dict(self.profile.levels),
+                       "level_since": dict(self.profile.level_since)}
+        self.profile.levels[routine_id] = level + 1
+        self.profile.level_since[routine_id] = today.isoformat()
+        what = self.change_words(routine.changes(before, after))
+        lines = [self.say("level.up", change=what)]
+        if announce_only:
+            lines.append(self.say("level.keep_hint"))
+        return lines
+
+    def change_words(self, change: routine.Change) -> str:
+        if change.added:
+            name = render.words_for(self.ctx.locale, change.added[0])["name"]
+            return self.say("level.added", name=name)
+        return self.say("level.longer")
+
+    def step_back(self, routine_id: str, rose: bool = False, movement: str | None = None
+                  ) -> list[str]:
+        """After "that hurts" or a rise in pain: one level down, the easier version of that
+        movement remembered, and the count towards the next level started again."""
+        self.s.undo = {"levels": dict(self.profile.levels),
+                       "level_since": dict(self.profile.level_since),
+                       "easier": {r: list(m) for r, m in self.profile.easier.items()}}
+        lines = []
+        level = self.profile.levels.get(routine_id, 0)
+        if level > 0:
+            self.profile.levels[routine_id] = level - 1
+            lines.append(self.say("level.down"))
+        self.profile.level_since[routine_id] = self.ctx.now.date().isoformat()
+        if movement is not None:
+            remembered = set(self.profile.easier.get(routine_id, ())) | {movement}
+            self.profile.easier[routine_id] = sorted(remembered)
+            lines.append(self.say("level.easier_kept"))
+        if rose:
+            lines.append(self.say("pain.rose"))
+        if lines and not rose:
+            lines.append(self.say("level.keep_hint"))
+        return lines
+
+    def level_kept(self, arg: str, event: Event) -> Reply:
+        return self.close([self.say("level.kept"), self.say(f"finish.{arg}_after")])
+
+    def keep_as_it_was(self, arg: str, event: Event) -> Reply:
+        undone = self.undo()
+        lead = [self.say("level.put_back" if undone else "level.nothing_to_undo")]
+        if arg in routine.ids() and self.routine is None:
+            return self.close(lead + [self.say(f"finish.{arg}_after")])
+        return self.aside(lead)
+
+    def undo(self) -> bool:
+        if not self.s.undo:
+            return False
+        for name, value in self.s.undo.items():
+            if name in ("levels", "level_since", "easier", "body"):
+                setattr(self.profile, name, value)
+        self.s.undo = None
+        return True
+
+    def on_KeepAsItWasIntent(self, event: Event) -> Reply:
+        return self.keep_as_it_was("", event)
+
+    def on_ForgetMeIntent(self, event: Event) -> Reply:
+        return self.pose(Pending("forget"), [])
+
+    def forget_everything(self, arg: str, event: Event) -> Reply:
+        """ "Forget what you know about me": the whole profile, in the store too (the shell
+        deletes the record and writes nothing back)."""
+        self.s.pending = None
+        return Reply("", None, False, effect=ForgetProfile())
+
+    def forget_nothing(self, arg: str, event: Event) -> Reply:
+        return self.menu([self.say("forget.kept")])
 
     def require_routine(self) -> Reply | None:
         if self.routine is None:
@@ -425,7 +675,7 @@ class Coach:
         self.s.mode = "continuous"
         lead = [self.say("routine.continuous_start")]
         if self.routine is None:
-            return self.start(self.offer_for_now(), self.disclaimer() + lead)
+            return self.start_with_disclaimer(self.offer_for_now(), lead)
         pending = self.s.pending.offer if self.s.pending else ""
         replay = pending in ("redo", "hurt", "stop_today")
         return self.steps_from(self.s.step + (0 if replay else 1), lead)
@@ -587,7 +837,10 @@ class Coach:
         movement = current.steps[self.s.step].movement
         if movement not in self.s.easier:
             self.s.easier.append(movement)
-        return self.steps_from(self.s.step, [], easier=True)
+        lead: list[str] = []
+        if self.s.hurts:  # it hurt: remember the easier version, and step back a level
+            lead = self.step_back(current.id, movement=movement)
+        return self.steps_from(self.s.step, lead, easier=True)
 
     def on_EasierIntent(self, event: Event) -> Reply:
         return self.require_routine() or self.easier_step("", event)
@@ -861,6 +1114,13 @@ class Coach:
     def on_EffectResult(self, event: Event) -> Reply:
         outcome = event.slots.get("outcome")
         kind = event.slots.get("kind")
+        if kind == "forget":
+            if outcome != "ok":
+                return self.menu([self.say("forget.failed")])
+            fresh = Profile()
+            for name in Profile.__slots__:
+                setattr(self.profile, name, getattr(fresh, name))
+            return self.close([self.say("forget.done")])
         if outcome == "permission":
             return self.permission_needed()
         if kind == "create_reminder":
@@ -914,6 +1174,24 @@ def parse_time(value: str | None, meridiem: str | None = None) -> tuple[str, boo
     if half in {w.lower() for w in _MORNING}:
         return f"{h % 12:02d}:{m:02d}", True
     return f"{h:02d}:{m:02d}", not 1 <= h <= 11
+
+
+_NUMBER_WORDS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten".split())}
+_NUMBER_WORDS.update({"nought": 0, "none": 0, "nothing": 0, "no": 0})
+
+
+def spoken_number(value: str | None) -> int | None:
+    """An AMAZON.NUMBER value ("7", or the word as virtual-alexa passes it) from zero to ten."""
+    if not value:
+        return None
+    text = value.strip().lower()
+    number = int(text) if text.isdigit() else _NUMBER_WORDS.get(text)
+    return number if number is not None and 0 <= number <= 10 else None
+
+
+def _spoken_count(n: int) -> str:
+    return "one point" if n == 1 else f"{n} points"
 
 
 def spoken_time(hhmm: str) -> str:

@@ -51,7 +51,9 @@ class Offer(NamedTuple):
 OFFERS: dict[str, Offer] = {
     # "Would you like your morning stretch?" (arg: routine id)
     "start": Offer("offer.{arg}", "offer.short", "offer.reprompt",
-                   yes="start_offered", no="decline_start", done="goodbye"),
+                   yes="start_offered", no="decline_start", done="goodbye",
+                   choices={"PainLevelIntent": "pain_then_start",
+                            "NoPainIntent": "pain_then_start"}),
     # "Would you like your morning stretch, the quick one, or bedtime?" (no arg)
     "menu": Offer("offer.menu", "offer.menu_short", "offer.menu_reprompt",
                   yes="start_offered", no="decline_start", done="goodbye"),
@@ -92,6 +94,31 @@ OFFERS: dict[str, Offer] = {
     "reminder_time": Offer("reminder.need_time", "reminder.need_time_short",
                            "reminder.need_time_reprompt", yes="ask_time_again",
                            no="no_reminder"),
+    # The body check, once, before the first routine (arg: the routine to start after it, or
+    # "" after "update my details"): "is anything different about your body?"
+    "body": Offer("body.gate", "body.gate_short", "body.gate_reprompt",
+                  yes="body_details", no="body_nothing", done="goodbye",
+                  choices={"SkipIntent": "body_skipped"}),
+    # ...then one question per variant (arg: "index|routine"): "Should I keep you off your back?"
+    "body_detail": Offer("body.q{index}", "body.short", "body.reprompt",
+                         yes="body_yes", no="body_no", done="goodbye",
+                         choices={"SkipIntent": "body_skipped"}),
+    # The pain check-in: "has it been like this for a few days?" after a seven (arg: routine)
+    "pain_days": Offer("pain.days_question", "pain.days_short", "pain.days_reprompt",
+                       yes="pain_for_days", no="pain_not_for_days",
+                       choices={"SkipIntent": "pain_not_for_days"}),
+    # ...and after the routine: "how does it feel now, from zero to ten?" (arg: routine)
+    "pain_after": Offer("pain.after_question", "pain.after_short", "pain.after_reprompt",
+                        yes="pain_after_skipped", no="pain_after_skipped",
+                        done="pain_after_skipped",
+                        choices={"PainLevelIntent": "pain_after", "NoPainIntent": "pain_after"}),
+    # "From next time the holds are a little longer. Is that all right?" (arg: routine)
+    "level_up": Offer("level.question", "level.short", "level.reprompt",
+                      yes="level_kept", no="keep_as_it_was", done="level_kept",
+                      choices={"KeepAsItWasIntent": "keep_as_it_was"}),
+    # "Shall I forget everything I know about you?"
+    "forget": Offer("forget.question", "forget.short", "forget.reprompt",
+                    yes="forget_everything", no="forget_nothing", done="forget_nothing"),
     # "Did you mean why it's worse in the morning, or your mattress?" (arg: "id|id")
     "which": Offer("answer.which_question", "answer.which_short", "answer.which_reprompt",
                    yes="first_choice", no="neither_choice"),

@@ -49,8 +49,13 @@ class ReminderCancel(NamedTuple):
     token: str
 
 
-#: Work the shell does with a device API; its outcome comes back as an "EffectResult" event.
-Effect = ReminderRequest | ReminderCancel
+class ForgetProfile(NamedTuple):
+    """Delete everything kept about this person, in the store; write nothing back."""
+
+
+#: Work the shell does with a device API or the store; its outcome comes back as an
+#: "EffectResult" event.
+Effect = ReminderRequest | ReminderCancel | ForgetProfile
 
 
 class StepScreen(NamedTuple):

@@ -52,6 +52,7 @@ def step(chosen: routine.Routine, index: int, words: Words, pace: Pace, *,
     """Step ``index`` of a routine. ``short``: the person knows this movement, so a brief cue
     replaces the full setup (position, movement, safety); ``easier``: its gentler version."""
     item = chosen.steps[index]
+    easier = easier or item.easier  # a movement this person found too much before
     text = words_for(locale, item.movement)
     seconds = item.hold_for(pace.scale * (EASIER_SCALE if easier else 1.0))
     hold = pacing.hold_ssml(seconds, pacing.style_for(seconds, pace.counting),

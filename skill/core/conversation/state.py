@@ -35,7 +35,8 @@ class Session:
     dataclass: see records.py on import cost.)"""
 
     __slots__ = ("routine", "step", "mode", "pending", "repeat", "answer", "answered", "misses",
-                 "hurts", "spoken", "said", "waiting", "easier", "outcome")
+                 "hurts", "spoken", "said", "waiting", "easier", "gentlest", "pain", "body",
+                 "undo")
 
     def __init__(self) -> None:
         #: the routine under way and the step last spoken (0-based)
@@ -58,8 +59,15 @@ class Session:
         self.waiting: str | None = None
         #: movements the person asked to make easier this session
         self.easier: list[str] = []
-        #: how the last routine of this session ended: "done" or "" (for the shell's card logic)
-        self.outcome = ""
+        #: today's routine is its gentlest version (the back is bad today)
+        self.gentlest = False
+        #: the pain check-in's rating before the routine, zero to ten (kept for this session
+        #: only, never stored: docs/privacy.md)
+        self.pain: int | None = None
+        #: the body check's answers so far, as variant ids
+        self.body: list[str] | None = None
+        #: what "keep it as it was" puts back: the profile fields as they were before a change
+        self.undo: dict[str, Any] | None = None
 
     # -- the wire -----------------------------------------------------------------------------
 
@@ -88,6 +96,14 @@ class Session:
             out["waiting"] = self.waiting
         if self.easier:
             out["easier"] = list(self.easier)
+        if self.gentlest:
+            out["gentlest"] = True
+        if self.pain is not None:
+            out["pain"] = self.pain
+        if self.body is not None:
+            out["body"] = list(self.body)
+        if self.undo:
+            out["undo"] = self.undo
         return out
 
     @classmethod
@@ -119,6 +135,14 @@ class Session:
         easier = raw.get("easier")
         if isinstance(easier, list):
             s.easier = [m for m in easier if isinstance(m, str)]
+        s.gentlest = raw.get("gentlest") is True
+        pain = raw.get("pain")
+        s.pain = pain if type(pain) is int and 0 <= pain <= 10 else None
+        body = raw.get("body")
+        if isinstance(body, list):
+            s.body = [v for v in body if isinstance(v, str)]
+        if isinstance(raw.get("undo"), dict):
+            s.undo = raw["undo"]
         return s
 
 
