@@ -18,7 +18,9 @@ from skill.core import answers, safety
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETS_DIR = REPO_ROOT / "tests" / "eval" / "sets"
-SPLITS = ("tuning", "frozen")
+SPLITS = ("tuning", "round1", "frozen")
+#: The splits matching may be tuned on: round one's held-out part was released once scored.
+TUNABLE = ("tuning", "round1")
 NAMES = ("answerable", "red_flags", "harmless", "out_of_scope")
 FREE_TEXT_INTENT = "QuestionIntent"
 #: The levels that close the session and send the person to care.
@@ -246,12 +248,13 @@ def format_report(results: dict[str, list[Figure]], show_misses: bool = True) ->
     out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(r) for r in rows]
     out.append("Harmless rows count the remarks that WERE flagged (lower is better). Frozen "
-               "texts are never printed; misses below are from the tuning split only.")
+               "texts are never printed; misses below are from the tunable splits only.")
     if show_misses:
-        for f in results["tuning"]:
-            if f.misses and not f.name.endswith("(baseline)"):
-                out.append(f"\n{f.name} (tuning, {len(f.misses)}):")
-                out += [f"  - {m}" for m in f.misses]
+        for split in TUNABLE:
+            for f in results[split]:
+                if f.misses and not f.name.endswith("(baseline)"):
+                    out.append(f"\n{f.name} ({split}, {len(f.misses)}):")
+                    out += [f"  - {m}" for m in f.misses]
     return "\n".join(out)
 
 
