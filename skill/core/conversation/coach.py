@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from skill.core import routine, speech
 from skill.core.conversation import offers, render
@@ -26,6 +26,7 @@ from skill.core.conversation.records import (
     ReminderCancel,
     ReminderRequest,
     Reply,
+    Screen,
     StepScreen,
     StepsScreen,
 )
@@ -33,6 +34,9 @@ from skill.core.conversation.state import Pending, ReplaySpeech, ReplaySteps, Se
 from skill.core.conversation.words import Words
 from skill.core.profile import Profile
 from skill.core.routine import Change, Routine
+
+if TYPE_CHECKING:
+    from skill.core.answers import AnswerBook
 
 #: In continuous mode, chain steps until about this much speech, then check in...
 CONTINUOUS_SECONDS = 110
@@ -58,20 +62,6 @@ PROGRESS_SESSIONS = 6
 PROGRESS_DAYS = 14
 #: Misunderstandings in a row before the coach stops trying for this session.
 MAX_MISSES = 4
-
-
-def _answers() -> Any:
-    """Question answering is imported on first use: most sessions never ask, and the Lambda
-    cold start pays for every module imported up front."""
-    from skill.core import answers
-
-    return answers
-
-
-def _safety() -> Any:
-    from skill.core import safety
-
-    return safety
 
 
 @cache
@@ -130,24 +120,27 @@ class Coach:
         body = " ".join(p for p in parts if p)
         return speech.speak(speech.soft(body, render.SOFT_RATE) if self.soft() else body)
 
-    def ask(self, parts: list[str], reprompt: list[str], **extra: Any) -> Reply:
+    def ask(self, parts: list[str], reprompt: list[str], *, card: Card | None = None,
+            screen: Screen | None = None) -> Reply:
         """An open turn: the speech ends with a question. At bedtime there is no reprompt, so
         silence ends the session quietly instead of waking the person."""
         again = None if self.bedtime() else self.wrap(reprompt)
-        return Reply(self.wrap(parts), again, False, **extra)
+        return Reply(self.wrap(parts), again, False, card=card, screen=screen)
 
-    def close(self, parts: list[str], **extra: Any) -> Reply:
+    def close(self, parts: list[str], *, card: Card | None = None,
+              screen: Screen | None = None) -> Reply:
         self.s.pending = None
-        return Reply(self.wrap(parts), None, True, **extra)
+        return Reply(self.wrap(parts), None, True, card=card, screen=screen)
 
-    def pose(self, pending: Pending | None, parts: list[str], **extra: Any) -> Reply:
+    def pose(self, pending: Pending | None, parts: list[str], *, card: Card | None = None,
+             screen: Screen | None = None) -> Reply:
         """Leave ``pending`` open: say ``parts`` and then its question."""
         self.s.pending = pending
         if pending is None:
-            return self.menu(parts, **extra)
+            return self.menu(parts, card=card, screen=screen)
         offer = OFFERS[pending.offer]
         return self.ask(parts + [self.question(pending)], [self.prompt(offer.reprompt, pending)],
-                        **extra)
+                        card=card, screen=screen)
 
     def prompt(self, key: str, pending: Pending) -> str:
         key = key.format(arg=pending.arg, index=pending.arg.partition("|")[0])
@@ -197,10 +190,11 @@ class Coach:
         self.profile.disclaimer_heard = True
         return [self.say("disclaimer.first")]
 
-    def menu(self, lead: list[str], **extra: Any) -> Reply:
+    def menu(self, lead: list[str], *, card: Card | None = None,
+             screen: Screen | None = None) -> Reply:
         self.s.pending = Pending("menu")
         return self.ask(lead + [self.say("offer.menu")], [self.say("offer.menu_reprompt")],
-                        **extra)
+                        card=card, screen=screen)
 
     def offer(self, lead: list[str], routine_id: str) -> Reply:
         return self.pose(Pending("start", routine_id), lead)
@@ -892,8 +886,12 @@ class Coach:
 
     # -- questions ------------------------------------------------------------------------------
 
-    def book(self) -> Any:
-        return _answers().AnswerBook.for_locale(self.ctx.locale)
+    def book(self) -> AnswerBook:
+        # Question answering is imported on first use: most sessions never ask, and the Lambda
+        # cold start pays for every module imported up front.
+        from skill.core import answers
+
+        return answers.AnswerBook.for_locale(self.ctx.locale)
 
     def label(self, answer_id: str) -> str:
         found = self.book().get(answer_id)
@@ -901,14 +899,15 @@ class Coach:
             return ""
         return speech.escape(found.label or found.topic)
 
-    def after_answer(self, parts: list[str], answer_id: str | None, **extra: Any) -> Reply:
+    def after_answer(self, parts: list[str], answer_id: str | None, *,
+                     screen: Screen | None = None) -> Reply:
         self.s.answer = answer_id
         self.s.answered = True
         if self.routine:
-            return self.pose(self.routine_pending(), parts, **extra)
+            return self.pose(self.routine_pending(), parts, screen=screen)
         self.s.pending = Pending("start", self.offer_for_now())
         return self.ask(parts + [self.say("answer.after")], [self.say("answer.after_reprompt")],
-                        **extra)
+                        screen=screen)
 
     def answered(self, text: str, answer_id: str | None) -> Reply:
         screen = AnswerScreen(speech.plain_text(text), self.soft())
@@ -921,7 +920,8 @@ class Coach:
             if pending is not None and pending.offer in OFFERS:
                 return self.pose(pending, [self.say("answer.empty_pending")])
             return self.menu([self.say("answer.empty")])
-        safety = _safety()
+        from skill.core import answers, safety  # on first use, as in `book`
+
         found = safety.screen(question, self.ctx.locale)
         if found is not None and found.level in safety.ALARMS:
             return self.red_flag(found.advice)
@@ -946,7 +946,7 @@ class Coach:
             return self.pose(Pending("which", f"{first.id}|{second.id}"), [])
         answer = self.book().match(question)
         if answer is None:
-            _answers().log_unanswered(question)
+            answers.log_unanswered(question)
             lead = pointer + [self.say("answer.unknown")]
             if self.routine:
                 return self.pose(self.routine_pending(), lead)
