@@ -62,19 +62,13 @@ def load(split: str, sets_dir: Path = SETS_DIR) -> dict[str, list[Entry]]:
     return found
 
 
-def _resolver() -> Callable[[str, str], tuple[str, dict[str, str]]]:
-    try:
-        from tools.resolver import resolve  # type: ignore[import-not-found]
-    except ImportError:  # until the shared resolver lands, the tests' one is the same matching
-        from tests.conversation import resolve
-    return resolve  # type: ignore[no-any-return]
-
-
 def free_text(text: str, locale: str = "en-US") -> str | None:
     """What the free-text intent would carry for this utterance, or None if the interaction
     model sends it elsewhere (another intent, or nowhere: FallbackIntent)."""
-    intent, slots = _resolver()(text, locale)
-    return slots.get("query") if intent == FREE_TEXT_INTENT else None
+    from tools.resolver import Resolver
+
+    found = Resolver.for_locale(locale).resolve(text)  # the slot words as heard
+    return found.heard.get("query") if found.intent == FREE_TEXT_INTENT else None
 
 
 def level(text: str, locale: str = "en-US") -> str | None:
