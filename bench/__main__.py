@@ -176,8 +176,27 @@ def verdict(value: float, target: float) -> str:
     return "ok" if value <= target else "OVER TARGET"
 
 
-def main() -> int:
+def print_warm(warm: dict[str, Any]) -> None:
+    print("Warm per-request latency (in process, SQLite store)")
+    for name, row in warm.items():
+        print(f"  {name:<10} median {row['median_ms']:6.3f} ms   p99 {row['p99_ms']:6.3f} ms   "
+              f"ratio {row['ratio']:.2f}")
+    worst = max(row["ratio"] for name, row in warm.items() if name != "hello")
+    print(f"  worst ratio {worst:.2f} (target <= {TARGETS['warm']}) "
+          f"{verdict(worst, TARGETS['warm'])}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", choices=("warm",),
+                        help="run one section (the rest of the output is left out)")
+    args = parser.parse_args(argv)
     print("Bedside Back Coach benchmarks (ratios against a hello-world ask-sdk-core skill)\n")
+    if args.only == "warm":
+        print_warm(warm_latency())
+        return 0
     cold = cold_start()
     print("Cold start: a new process imports the Lambda handler and answers a LaunchRequest")
     print(f"  whole process   skill {cold['process_skill_ms']:7.1f} ms   hello "
@@ -194,14 +213,7 @@ def main() -> int:
           f"{cold['rss_question_mb']:7.1f} MB   hello {cold['rss_hello_mb']:7.1f} MB   "
           f"(target <= {TARGETS['rss_mb']:.0f} MB) {verdict(rss, TARGETS['rss_mb'])}\n")
 
-    warm = warm_latency()
-    print("Warm per-request latency (in process, SQLite store)")
-    for name, row in warm.items():
-        print(f"  {name:<10} median {row['median_ms']:6.3f} ms   p99 {row['p99_ms']:6.3f} ms   "
-              f"ratio {row['ratio']:.2f}")
-    worst = max(row["ratio"] for name, row in warm.items() if name != "hello")
-    print(f"  worst ratio {worst:.2f} (target <= {TARGETS['warm']}) "
-          f"{verdict(worst, TARGETS['warm'])}\n")
+    print_warm(warm_latency())
 
     try:
         from bench import answers

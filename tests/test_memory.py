@@ -158,7 +158,14 @@ def sqlite_store(tmp_path: Path) -> Store:
     holder: list[sqlite3.Connection] = []
 
     def go_down() -> None:
-        """Another connection (as another process would) takes the file exclusively."""
+        """Another connection (as another process would) takes the file exclusively.
+
+        No connection can while another is open on the file (WAL), and the store keeps one per
+        thread: the skill's process lets go of the file first, as after a restart, so that its
+        next read or write opens the file and finds it locked (a busy timeout, then
+        `StorageUnavailable`)."""
+        counted.inner.close()
+        around.close()
         lock = sqlite3.connect(path, isolation_level=None)
         lock.execute("PRAGMA locking_mode=EXCLUSIVE")
         lock.execute("BEGIN EXCLUSIVE")
@@ -1018,17 +1025,16 @@ def test_a_reminder_set_on_one_device_and_a_routine_done_on_the_other_are_both_k
 @contextmanager
 def writes_fail_for_a_moment(store: Store) -> Iterator[None]:
     """The store refuses the session's first write and takes the second. SQLite: another process
-    holds the file for 1.3 s (longer than one write waits). DynamoDB: the table throttles both of
-    botocore's attempts at the first write (dynalite cannot throttle: a botocore hook answers as a
-    throttled DynamoDB does)."""
+    holds the write lock for 1.3 s (longer than one write waits; the skill's kept connection
+    still reads). DynamoDB: the table throttles both of botocore's attempts at the first write
+    (dynalite cannot throttle: a botocore hook answers as a throttled DynamoDB does)."""
     if store.name == "sqlite":
         path = store.skill_side.inner.path
         lock = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        lock.execute("PRAGMA locking_mode=EXCLUSIVE")
-        lock.execute("BEGIN EXCLUSIVE")
+        lock.execute("BEGIN IMMEDIATE")
 
         def release() -> None:
-            lock.execute("COMMIT")
+            lock.execute("ROLLBACK")
             lock.close()
 
         timer = threading.Timer(1.3, release)
@@ -1144,18 +1150,19 @@ def test_a_table_that_hangs_at_the_end_costs_the_routine_but_not_the_answer(
 
 
 @pytest.fixture
-def sqlite_chat(talk: Talk, tmp_path: Path) -> tuple[Conversation, Path]:
+def sqlite_chat(talk: Talk, tmp_path: Path) -> tuple[Conversation, storage.SQLiteStore]:
     """Alice, on the skill with its SQLite file in a directory of its own."""
     home = tmp_path / "store"
     home.mkdir()
-    path = home / "skill.db"
-    return talk(user=ALICE, handler=serve(storage.SQLiteStore(path))), path
+    store = storage.SQLiteStore(home / "skill.db")
+    return talk(user=ALICE, handler=serve(store)), store
 
 
 def test_a_corrupt_sqlite_file_is_answered_without_memory_and_said_why(
-    sqlite_chat: tuple[Conversation, Path], caplog: pytest.LogCaptureFixture
+    sqlite_chat: tuple[Conversation, storage.SQLiteStore], caplog: pytest.LogCaptureFixture
 ) -> None:
-    chat, path = sqlite_chat
+    chat, store = sqlite_chat
+    path = store.path
     morning(chat, day(1))
     corrupt(path)
     opening, closing = morning(chat, day(2))
@@ -1169,15 +1176,20 @@ def test_a_corrupt_sqlite_file_is_answered_without_memory_and_said_why(
 
 
 def test_a_read_only_directory_at_the_end_is_logged_as_a_lost_routine(
-    sqlite_chat: tuple[Conversation, Path], caplog: pytest.LogCaptureFixture,
+    sqlite_chat: tuple[Conversation, storage.SQLiteStore], caplog: pytest.LogCaptureFixture,
     record_property: Callable[..., None],
 ) -> None:
-    """What a full disk does too: the session read its record, then nothing can be written."""
-    chat, path = sqlite_chat
+    """What a full disk does too: the session read its record, then nothing can be written.
+    The last turn is answered by a process that opens the file then (another worker, or this
+    one restarted): a connection kept from the read would go on writing into the files it holds
+    open."""
+    chat, store = sqlite_chat
+    path = store.path
     chat.utter(OPEN)
     chat.utter("yes").says("Step 1 of 7")
     for n in range(2, 7):
         chat.utter("next").says(f"Step {n} of 7")
+    store.close()
     with read_only_dir(path.parent):
         closing, seconds = timed(lambda: chat.utter("next"))
     valid(closing).says_line("finish.morning").ended()

@@ -4,8 +4,8 @@
 * dynamodb: the DynamoDB store `adapter_from_env` builds (the stock ask-sdk adapter's table and
   item layout, with a revision), against dynalite (a real DynamoDB-API server) on 127.0.0.1.
 
-An outage is real in both: an exclusive lock on the SQLite file held by another connection,
-dynalite stopped (connections refused and cut) for DynamoDB. A store that is down must fail fast, as
+An outage is real in both: an exclusive lock on the SQLite file held by another connection (which
+it can take only while the store holds none: see `sqlite_locked`), dynalite stopped (connections refused and cut) for DynamoDB. A store that is down must fail fast, as
 `StorageUnavailable`, so the skill still answers within Lambda's 3 s. Writes are conditional on
 the revision read (`Conflict` otherwise), and every failure says why in one `storage_failure`
 log line that names no one. Throttling is a botocore hook answering as DynamoDB does (dynalite
@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -92,9 +93,17 @@ class Backend:
 
 
 @contextmanager
-def sqlite_locked(path: Path) -> Iterator[None]:
-    """Another process holds the file exclusively: nobody else can read or write it."""
-    holder = sqlite3.connect(path, isolation_level=None)
+def sqlite_locked(store: SQLiteStore) -> Iterator[None]:
+    """Another process holds the file exclusively: nobody else can read or write it.
+
+    In WAL mode no connection can take the file exclusively while another one is open on it, and
+    the store keeps its connection between operations: it lets go of it first, as a process does
+    after a failure or a restart, so that its next operation opens the file and finds it locked.
+    (What a kept connection meets is a writer holding the lock too long: see
+    `test_sqlite_a_writer_holding_the_lock_fails_writes_fast_and_reads_still_answer`.)
+    """
+    store.close()
+    holder = sqlite3.connect(store.path, isolation_level=None)
     try:
         holder.execute("PRAGMA locking_mode=EXCLUSIVE")
         holder.execute("BEGIN EXCLUSIVE")
@@ -118,7 +127,7 @@ def sqlite_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
             ).fetchone()
         return None if row is None else {"id": row[0], "attributes": row[1], TTL_ATTRIBUTE: row[2]}
 
-    return Backend("sqlite", adapter, raw, lambda: sqlite_locked(path))
+    return Backend("sqlite", adapter, raw, lambda: sqlite_locked(adapter))
 
 
 @pytest.fixture(scope="module")
@@ -345,14 +354,19 @@ def test_a_record_deleted_since_it_was_read_is_a_conflict(backend: Backend) -> N
 
 def test_writers_in_threads_lose_no_update(backend: Backend) -> None:
     """Eight writers, each adding one to a counter 10 times by read, compare-and-swap, and on a
-    conflict read again: every increment is there at the end."""
+    conflict read again: every increment is there at the end. They start together, and each
+    lets the others run between its read and its write (as a session does between its read and
+    its write): an operation on a kept SQLite connection is over before a thread switch."""
     writers, rounds = 8, 10
     conflicts = []
+    start = threading.Barrier(writers)
 
     def add_ones(_: int) -> None:
+        start.wait()
         for _ in range(rounds):
             while True:
                 current = record(backend)
+                time.sleep(0.001)
                 try:
                     write(backend, {"count": current.attributes.get("count", 0) + 1},
                           current.revision)
@@ -436,6 +450,9 @@ def test_a_read_only_directory_says_so(tmp_path: Path, caplog: pytest.LogCapture
     used_dir.mkdir()
     used = SQLiteStore(used_dir / "skill.db")
     used.write_record(envelope(ALICE), {"streak": 1}, 0)
+    # As a process that opens the file now: a connection kept from before goes on writing into
+    # the files it holds open (they are still writable), so it would have nothing to report.
+    used.close()
     with read_only_dir(fresh_dir), read_only_dir(used_dir):
         for store in (SQLiteStore(fresh_dir / "skill.db"), used):
             took, error = timed(lambda store=store: store.write_record(
@@ -507,6 +524,105 @@ def test_sqlite_treats_an_expired_record_as_gone(tmp_path: Path) -> None:
     assert store.get_attributes(envelope(ALICE)) == {"streak": 1}
     now[0] += 1
     assert store.get_attributes(envelope(ALICE)) == {}
+
+
+def test_sqlite_a_writer_holding_the_lock_fails_writes_fast_and_reads_still_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The outage a kept connection meets: another process holds the write lock for longer than
+    a write waits. The write gives up within the busy timeout, saying so; reads go on (WAL); once
+    the lock is let go, the same store writes again, and nothing was lost."""
+    store = SQLiteStore(tmp_path / "skill.db")
+    store.write_record(envelope(ALICE), {"streak": 1}, 0)
+    holder = sqlite3.connect(tmp_path / "skill.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        took, error = timed(lambda: store.write_record(envelope(ALICE), {"streak": 2}, 1))
+        assert isinstance(error, StorageUnavailable), error
+        assert took < OUTAGE_BUDGET
+        assert "cause=OperationalError code=SQLITE_BUSY" in logged(error, caplog)
+        assert store.read_record(envelope(ALICE)) == Record({"streak": 1}, 1)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.write_record(envelope(ALICE), {"streak": 2}, 1) == 2
+    assert store.read_record(envelope(ALICE)) == Record({"streak": 2}, 2)
+
+
+def test_sqlite_keeps_a_connection_per_thread(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "skill.db")
+    store.write_record(envelope(ALICE), {"streak": 1}, 0)
+    mine = store._connection()
+    assert store.read_record(envelope(ALICE)) == Record({"streak": 1}, 1)
+    assert store._connection() is mine, "the connection was not kept"
+    theirs: list[sqlite3.Connection] = []
+
+    def other_thread() -> None:
+        assert store.read_record(envelope(ALICE)) == Record({"streak": 1}, 1)
+        theirs.append(store._connection())
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert theirs and theirs[0] is not mine  # sqlite3 connections belong to their thread
+
+
+def test_sqlite_a_file_removed_under_a_kept_connection_is_set_up_again(tmp_path: Path) -> None:
+    """Deleted (its WAL files too) or replaced while the store runs: the next operation opens
+    the file now at the path, never the old one that only a kept connection still sees."""
+    path = tmp_path / "skill.db"
+    store = SQLiteStore(path)
+    store.write_record(envelope(ALICE), {"streak": 1}, 0)
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        name.unlink(missing_ok=True)
+    assert store.read_record(envelope(ALICE)) == Record({}, 0)
+    assert store.write_record(envelope(ALICE), {"streak": 7}, 0) == 1
+    with contextlib.closing(sqlite3.connect(path)) as other:  # what another process finds there
+        assert other.execute("SELECT attributes FROM profiles").fetchall() == [('{"streak": 7}',)]
+
+    backup = SQLiteStore(tmp_path / "restored.db")
+    backup.write_record(envelope(ALICE), {"streak": 3}, 0)
+    backup.close()  # the last connection: its WAL is written into the file
+    os.replace(tmp_path / "restored.db", path)  # a backup restored over the file in use
+    for extra in ("-wal", "-shm"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+    assert store.read_record(envelope(ALICE)) == Record({"streak": 3}, 1)
+
+
+def test_sqlite_conditional_writes_lose_no_update_across_processes(tmp_path: Path) -> None:
+    """Four processes, each with its kept connection, add one to a counter 15 times by read,
+    compare-and-swap and, on a conflict, read again: every increment is there."""
+    path = tmp_path / "skill.db"
+    SQLiteStore(path).write_record(envelope(ALICE), {"count": 0}, 0)
+    adder = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from ask_sdk_model import Context, RequestEnvelope
+        from ask_sdk_model.interfaces.system import SystemState
+        from ask_sdk_model.user import User
+        from skill.alexa.storage import Conflict, SQLiteStore
+
+        env = RequestEnvelope(context=Context(system=SystemState(user=User(user_id={ALICE!r}))))
+        store = SQLiteStore(Path({str(path)!r}))
+        conflicts = 0
+        for _ in range(15):
+            while True:
+                current = store.read_record(env)
+                time.sleep(0.002)  # a session between its read and its write
+                try:
+                    store.write_record(env, {{"count": current.attributes["count"] + 1}},
+                                       current.revision)
+                    break
+                except Conflict:
+                    conflicts += 1
+        print(conflicts)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", adder], cwd=REPO_ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err.decode() for _, err in outs]
+    assert SQLiteStore(path).read_record(envelope(ALICE)) == Record({"count": 60}, 61)
+    assert sum(int(out) for out, _ in outs) > 0, "the processes never overlapped: this proved nothing"
 
 
 def test_sqlite_is_safe_for_several_processes_at_once(tmp_path: Path) -> None:

@@ -22,15 +22,16 @@ time (``NoRegionError`` when no region is configured).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -233,13 +234,34 @@ def versioned(adapter: AbstractPersistenceAdapter) -> VersionedStore:
     return Unversioned(adapter)
 
 
+class _Kept(NamedTuple):
+    """A connection kept between operations, and what it was opened on."""
+
+    conn: sqlite3.Connection
+    pid: int
+    #: (device, inode) of the database file and of its ``-shm`` (None without one)
+    identity: tuple[tuple[int, int] | None, ...]
+
+
+#: Connections given up without closing them (see `SQLiteStore._abandon`): held until the process
+#: ends, as a process that crashed holds its own.
+_ABANDONED: list[sqlite3.Connection] = []
+
+
 class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
     """A profile per user in one SQLite file; safe for several processes at once.
 
-    Each operation opens a connection, runs one transaction and closes it, so no lock is held
-    between requests. WAL lets readers run beside a writer; a writer waits at most
-    ``busy_timeout`` seconds for another one. A conditional write is a compare-and-swap in one
-    ``BEGIN IMMEDIATE`` transaction: the revision is checked and moved on under the write lock.
+    Each thread keeps one connection to the file between operations (opening one, setting it
+    up and closing it cost about 60 times the query), and each operation is one transaction on
+    it, so no lock is held between requests. WAL lets readers run beside a writer; a writer waits
+    at most ``busy_timeout`` seconds for another one. A conditional write is a compare-and-swap
+    in one ``BEGIN IMMEDIATE`` transaction: the revision is checked and moved on under the write
+    lock, whichever process holds the other connection.
+
+    A kept connection is used again only while the file it was opened on is still the one at
+    `path` (the same database and ``-shm`` files: one stat each per operation); a file removed,
+    replaced or overwritten with its WAL files is opened afresh, and one that fails an operation
+    is closed, so the next operation starts over as the first one did.
     """
 
     name = "sqlite"
@@ -266,30 +288,85 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
         retention: int = RETENTION_SECONDS,
     ) -> None:
         self.path = path
+        self._shm = Path(f"{path}-shm")
         self._clock = clock
         self._busy_timeout = busy_timeout
         self._retention = retention
         self._ready = False
+        self._local = threading.local()
         self.worst_case = self.quick_worst_case = busy_timeout + 0.1
+
+    def _identity(self) -> tuple[tuple[int, int] | None, ...]:
+        found: list[tuple[int, int] | None] = []
+        for path in (self.path, self._shm):
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                found.append(None)
+            else:
+                found.append((st.st_dev, st.st_ino))
+        return tuple(found)
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection: the kept one while it is still on the file at `path`."""
+        kept: _Kept | None = getattr(self._local, "kept", None)
+        if kept is not None:
+            if kept.pid == os.getpid() and kept.identity == self._identity():
+                return kept.conn
+            self._abandon()
+        conn = self._connect()
+        self._local.kept = _Kept(conn, os.getpid(), self._identity())
+        return conn
 
     def _connect(self) -> sqlite3.Connection:
         if not self._ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
-        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a write holds the lock
-        # for microseconds instead of an fsync, so concurrent writers do not starve. A commit can
-        # be lost to a power cut (never to a crash of the process), and the file stays sound.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        if not self._ready:
-            try:
+        try:
+            # In WAL mode NORMAL syncs at checkpoints, not at every commit: a write holds the lock
+            # for microseconds instead of an fsync, so concurrent writers do not starve. A commit
+            # can be lost to a power cut (never to a crash of the process); the file stays sound.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if not self._ready:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(self._SCHEMA)
                 self._migrate(conn)
-            except BaseException:
-                conn.close()
-                raise
-            self._ready = True
+                self._ready = True
+            else:
+                # Open the WAL now, so that the identity kept beside the connection names its -shm.
+                conn.execute("SELECT 1 FROM profiles LIMIT 0").fetchall()
+        except BaseException:
+            conn.close()
+            raise
         return conn
+
+    def _drop(self) -> None:
+        """Close this thread's connection after a failure: the next operation opens the file
+        again, as the first one did (its directory, journal mode and table included)."""
+        kept: _Kept | None = getattr(self._local, "kept", None)
+        self._local.kept = None
+        self._ready = False  # the file may have been removed: set it up again next time
+        if kept is not None and kept.pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                kept.conn.close()
+
+    def _abandon(self) -> None:
+        """Give up a connection whose file is no longer at `path` (or that another process
+        opened before a fork) without closing it. Closing would checkpoint its WAL into whatever
+        file it still holds and delete the WAL files at `path` by name, which may be another
+        connection's by now; left open, it is a crashed process's connection, which SQLite is
+        built to survive."""
+        kept: _Kept = self._local.kept
+        self._local.kept = None
+        self._ready = False
+        _ABANDONED.append(kept.conn)
+
+    def close(self) -> None:
+        """Close this thread's connection (the next operation opens the file again)."""
+        kept: _Kept | None = getattr(self._local, "kept", None)
+        self._local.kept = None
+        if kept is not None and kept.pid == os.getpid():
+            kept.conn.close()
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -311,8 +388,7 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
         deadline = time.monotonic() + self._busy_timeout
         while True:
             try:
-                with closing(self._connect()) as conn:
-                    return work(conn)
+                return work(self._connection())
             except sqlite3.OperationalError as e:
                 busy = e.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
                 if busy and time.monotonic() < deadline:
@@ -321,7 +397,7 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
                 error: Exception = e
             except (sqlite3.Error, OSError) as e:
                 error = e
-            self._ready = False  # the file may have been removed: set it up again next time
+            self._drop()
             raise StorageUnavailable.of(error, self.name, what) from error
 
     def read_record(self, request_envelope: RequestEnvelope, *, quick: bool = False) -> Record:
