@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -32,6 +32,7 @@ from ask_sdk_core.dispatch_components import (
 )
 from ask_sdk_core.exceptions import AskSdkException
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
@@ -253,6 +254,52 @@ def _lost(error: BaseException, base: dict[str, Any], mine: dict[str, Any], *,
                         outcome="lost", level=logging.ERROR, lost=lost, merges=str(merges))
 
 
+#: What `Serializer.serialize` hands back as it is: JSON's own types (bool is an int).
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
+class Serializer(DefaultSerializer):
+    """ask-sdk's serializer, with what it does on every request made cheaper, the same values out.
+
+    A timestamp is read by ``datetime.fromisoformat`` (Alexa's are ISO 8601), and by dateutil,
+    as before, only when that cannot read it; a model class is looked up once, not imported per
+    field; JSON's own values (the session attributes) are copied without asking each one whether
+    it is a date, an enum or a model.
+    """
+
+    def serialize(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind in _PLAIN:
+            return obj
+        if kind is dict:
+            return {key: self.serialize(value) for key, value in obj.items()}
+        if kind is list:
+            return [self.serialize(value) for value in obj]
+        return super().serialize(obj)
+
+    def _DefaultSerializer__deserialize_datetime(self, payload: Any, obj_type: Any) -> Any:
+        if type(payload) is str:
+            try:
+                parsed = datetime.fromisoformat(payload)
+            except ValueError:
+                pass
+            else:
+                return parsed.date() if obj_type is date else parsed
+        return super()._DefaultSerializer__deserialize_datetime(  # type: ignore[misc]
+            payload, obj_type)
+
+    def _DefaultSerializer__load_class_from_name(self, class_name: str) -> Any:
+        found = _MODEL_CLASSES.get(class_name)
+        if found is None:
+            load = super()._DefaultSerializer__load_class_from_name  # type: ignore[misc]
+            found = _MODEL_CLASSES[class_name] = load(class_name)
+        return found
+
+
+#: Model classes by the names ask-sdk's models give them ("ask_sdk_model.session.Session").
+_MODEL_CLASSES: dict[str, Any] = {}
+
+
 def default_adapter() -> AbstractPersistenceAdapter | None:
     try:
         return storage.adapter_from_env()
@@ -293,7 +340,9 @@ def build_skill(
     store = storage.versioned(persistence) if persistence is not None else None
     builder.add_global_request_interceptor(LoadProfile(store))
     builder.add_global_response_interceptor(SaveProfile(store))
-    return builder.create()
+    built = builder.create()
+    built.serializer = Serializer()
+    return built
 
 
 _skill: CustomSkill | None = None
