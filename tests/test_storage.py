@@ -5,10 +5,11 @@
   item layout, with a revision), against dynalite (a real DynamoDB-API server) on 127.0.0.1.
 
 An outage is real in both: an exclusive lock on the SQLite file held by another connection (which
-it can take only while the store holds none: see `sqlite_locked`), dynalite stopped (connections refused and cut) for DynamoDB. A store that is down must fail fast, as
-`StorageUnavailable`, so the skill still answers within Lambda's 3 s. Writes are conditional on
-the revision read (`Conflict` otherwise), and every failure says why in one `storage_failure`
-log line that names no one. Throttling is a botocore hook answering as DynamoDB does (dynalite
+it can take only while the store holds none: see `sqlite_locked`), dynalite stopped (connections
+refused and cut) for DynamoDB. A store that is down must fail fast, as `StorageUnavailable`, so
+the skill still answers within Lambda's 3 s. Writes are conditional on the revision read
+(`Conflict` otherwise), and every failure says why in one `storage_failure` log line that names
+no one. Throttling is a botocore hook answering as DynamoDB does (dynalite
 cannot throttle); a read-only directory is chmod, or chattr +i for root.
 """
 from __future__ import annotations
@@ -622,7 +623,7 @@ def test_sqlite_conditional_writes_lose_no_update_across_processes(tmp_path: Pat
     outs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err.decode() for _, err in outs]
     assert SQLiteStore(path).read_record(envelope(ALICE)) == Record({"count": 60}, 61)
-    assert sum(int(out) for out, _ in outs) > 0, "the processes never overlapped: this proved nothing"
+    assert sum(int(out) for out, _ in outs) > 0, "the processes never overlapped: proved nothing"
 
 
 def test_sqlite_is_safe_for_several_processes_at_once(tmp_path: Path) -> None:
