@@ -175,14 +175,18 @@ def adapter_from_env(
     return SQLiteStore(Path(path).expanduser(), clock=clock)
 
 
-def _json_copy(attributes: Mapping[str, Any], store: str, **loads_options: Any) -> Attributes:
-    """The attributes as they will read back: JSON types only, tuples become lists."""
+def _json_text(attributes: Mapping[str, Any], store: str) -> str:
+    """The attributes as JSON text (what reads back: JSON types only, tuples become lists)."""
     try:
-        text = json.dumps(attributes, ensure_ascii=False, allow_nan=False)
+        return json.dumps(attributes, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise StorageUnavailable(f"attributes are not JSON-serialisable: {type(e).__name__}",
                                  store=store, cause="NotJson") from e
-    copy: Attributes = json.loads(text, **loads_options)
+
+
+def _json_copy(attributes: Mapping[str, Any], store: str, **loads_options: Any) -> Attributes:
+    """The attributes as they will read back: JSON types only, tuples become lists."""
+    copy: Attributes = json.loads(_json_text(attributes, store), **loads_options)
     return copy
 
 
@@ -425,7 +429,7 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
     def write_record(self, request_envelope: RequestEnvelope, attributes: Attributes,
                      expected: int, *, quick: bool = False) -> int:
         key = user_key(request_envelope)
-        text = json.dumps(_json_copy(attributes, self.name), ensure_ascii=False)
+        text = _json_text(attributes, self.name)
         expires_at = int(self._clock()) + self._retention
 
         def swap(conn: sqlite3.Connection) -> int | None:
@@ -455,7 +459,7 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
         """An unconditional write (ask-sdk's contract); it still moves the revision on, so that
         a conditional writer that read before it notices."""
         key = user_key(request_envelope)
-        text = json.dumps(_json_copy(attributes, self.name), ensure_ascii=False)
+        text = _json_text(attributes, self.name)
         expires_at = int(self._clock()) + self._retention
         self._run(lambda conn: conn.execute(
             "INSERT INTO profiles (id, attributes, expires_at, revision) VALUES (?, ?, ?, 1)"
