@@ -13,7 +13,7 @@ from datetime import UTC, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
-from skill.core import routine, speech
+from skill.core import content, routine, speech
 from skill.core.conversation import offers, render
 from skill.core.conversation.offers import OFFERS
 from skill.core.conversation.records import (
@@ -89,7 +89,9 @@ class Coach:
     @property
     def routine(self) -> Routine | None:
         rid = self.s.routine
-        return self.assembled(rid) if rid in routine.ids() else None
+        if rid is None or rid not in content.structure()["routines"]:  # routine.ids()
+            return None
+        return self.assembled(rid)
 
     def assembled(self, routine_id: str, level: int | None = None) -> Routine:
         """The routine for this person: their variants, their level, the movements they find
@@ -319,8 +321,16 @@ class Coach:
         screens: list[StepScreen] = []
         rate = self.pace().rate
         spoken = speech.estimate_seconds(" ".join(parts), rate)
+        #: the next step as rendered to see whether it fits, with the words that rendered it
+        ahead: tuple[render.RenderedStep, Words] | None = None
         while True:
-            step = self.render(chosen, index, easier, full, words)
+            if ahead is not None:
+                # Rendered with a copy of this session's wording counts, as the coach's own
+                # words would render it now: the same step, and the counts it moved on.
+                step, seen = ahead
+                self.words.said.update(seen.said)
+            else:
+                step = self.render(chosen, index, easier, full, words)
             self.spoken_steps.append((index, round(spoken, 1)))
             parts.append(step.ssml)
             screens.append(step.screen._replace(offset=round(spoken, 1)))
@@ -330,8 +340,8 @@ class Coach:
             last = index == len(chosen.steps) - 1
             if last or self.s.mode != "continuous":
                 break
-            nxt = self.render(chosen, index + 1, words=Words(self.ctx.locale, self.words.day,
-                                                             dict(self.s.said)))
+            peek = Words(self.ctx.locale, self.words.day, dict(self.s.said))
+            nxt = self.render(chosen, index + 1, words=peek)
             too_long = sum(len(p) for p in parts) + len(nxt.ssml) > SPEECH_BUDGET_CHARS
             if chosen.soft:  # bedtime: as few questions as the platform allows
                 overdue = spoken + nxt.seconds > BEDTIME_MAX_SECONDS
@@ -341,6 +351,8 @@ class Coach:
             if too_long or overdue:
                 break
             index += 1
+            if words is None:  # the next step is said in the coach's own words: as `nxt` was
+                ahead = (nxt, peek)
         self.spoken_seconds = spoken
         screen = StepsScreen(chosen.id, speech.plain_text(self.title(chosen.id)), self.soft(),
                              tuple(screens))
