@@ -308,7 +308,20 @@ class Serializer(DefaultSerializer):
             return {key: self.serialize(value) for key, value in obj.items()}
         if kind is list:
             return [self.serialize(value) for value in obj]
-        return super().serialize(obj)
+        fields = _MODEL_KEYS.get(kind)
+        if fields is None:
+            if not hasattr(kind, "deserialized_types") or isinstance(obj, Enum):
+                return super().serialize(obj)
+            names = {**getattr(kind, "attribute_map", {})}
+            fields = _MODEL_KEYS[kind] = tuple(
+                (name, names.get(name, name)) for name in kind.deserialized_types)
+        # A model: its fields that are set, under their payload names (as ask-sdk writes it).
+        found = {}
+        for name, key in fields:
+            value = getattr(obj, name)
+            if value is not None:
+                found[key] = self.serialize(value)
+        return found
 
     def _DefaultSerializer__deserialize_datetime(self, payload: Any, obj_type: Any) -> Any:
         if type(payload) is str:
@@ -386,6 +399,8 @@ class Serializer(DefaultSerializer):
 #: Model classes by the names ask-sdk's models give them ("ask_sdk_model.session.Session").
 _MODEL_CLASSES: dict[str, Any] = {}
 _FIELDS: dict[type, tuple[tuple[tuple[str, str, str], ...], frozenset[str]]] = {}
+#: A model's fields as ask-sdk writes them: (attribute, payload key), in `deserialized_types` order.
+_MODEL_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
 #: What each type name in the models' `deserialized_types` is (see `Serializer._plan`).
 _PLANS: dict[str, tuple[str, Any]] = {}
 
