@@ -4,15 +4,17 @@ makes them."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
-from skill.alexa import app
+from skill.alexa import app, storage
 from tools import envelopes
 from tools.resolver import language_model
 
@@ -85,3 +87,35 @@ def test_a_response_is_written_as_ask_sdk_writes_it() -> None:
     odd = {"when": datetime(2026, 11, 25, 7, tzinfo=UTC), "pair": (1, 2.5), "none": None,
            "nested": [{"t": True}, "x"]}
     assert OURS.serialize(odd) == STOCK.serialize(odd)
+
+
+@pytest.mark.parametrize("event", events(), ids=lambda e: e["request"]["type"])
+def test_an_event_is_read_as_its_json_text_is(event: dict[str, Any]) -> None:
+    ours = OURS.read_event(event)
+    stock = STOCK.deserialize(json.dumps(event), RequestEnvelope)
+    assert STOCK.serialize(ours) == STOCK.serialize(stock)
+
+
+def test_answering_leaves_the_event_as_it_was(tmp_path: Path) -> None:
+    """The envelope is read from the event itself, not from a copy: a whole session, its
+    profile loaded, changed and saved, must not change one event it was sent."""
+    skill = app.build_skill(storage.SQLiteStore(tmp_path / "skill.db"),
+                            skill_id=envelopes.TEST_SKILL_ID)
+    attributes: dict[str, Any] = {}
+    for n, request in enumerate([
+        envelopes.launch_request(), envelopes.intent_request(MODEL, "AMAZON.YesIntent"),
+        envelopes.intent_request(MODEL, "AMAZON.NoIntent"),
+        *[envelopes.intent_request(MODEL, "AMAZON.NextIntent")] * 8,
+    ]):
+        who = envelopes.Caller(session_id="amzn1.echo-api.session.1", new=n == 0,
+                               attributes=attributes)
+        event = envelopes.envelope(request, who, request_id=f"amzn1.echo-api.request.{n}",
+                                   timestamp="2026-11-25T07:00:00Z")
+        sent = copy.deepcopy(event)
+        answer = app.invoke(skill, event)
+        assert event == sent, f"turn {n} changed the event it was sent"
+        if answer["response"].get("shouldEndSession"):
+            break
+        attributes = answer["sessionAttributes"]
+    assert answer["response"].get("shouldEndSession"), "the session never ended: no save"
+    assert storage.SQLiteStore(tmp_path / "skill.db").read_record(OURS.read_event(event)).revision
