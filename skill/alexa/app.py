@@ -269,9 +269,10 @@ def _json_copy(value: Any) -> Any:
     """A deep copy of JSON's values, as ``copy.deepcopy`` makes it (anything else goes to it)."""
     kind = type(value)
     if kind is dict:
-        return {key: _json_copy(item) for key, item in value.items()}
+        return {key: item if type(item) in _PLAIN else _json_copy(item)
+                for key, item in value.items()}
     if kind is list:
-        return [_json_copy(item) for item in value]
+        return [item if type(item) in _PLAIN else _json_copy(item) for item in value]
     return value if kind in _PLAIN else copy.deepcopy(value)
 
 
@@ -282,7 +283,8 @@ class _SessionAttributes(dict[str, Any]):
     the time."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        return {key: _json_copy(value) for key, value in self.items()}
+        copied: dict[str, Any] = _json_copy(dict(self))
+        return copied
 
 
 class Serializer(DefaultSerializer):
@@ -322,9 +324,10 @@ class Serializer(DefaultSerializer):
         if kind in _PLAIN:
             return obj
         if kind is dict:
-            return {key: self.serialize(value) for key, value in obj.items()}
+            return {key: value if type(value) in _PLAIN else self.serialize(value)
+                    for key, value in obj.items()}
         if kind is list:
-            return [self.serialize(value) for value in obj]
+            return [value if type(value) in _PLAIN else self.serialize(value) for value in obj]
         fields = _MODEL_KEYS.get(kind)
         if fields is None:
             if not hasattr(kind, "deserialized_types") or isinstance(obj, Enum):
