@@ -259,8 +259,8 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
     up and closing it cost about 60 times the query), and each operation is one transaction on
     it, so no lock is held between requests. WAL lets readers run beside a writer; a writer waits
     at most ``busy_timeout`` seconds for another one. A conditional write is a compare-and-swap
-    in one ``BEGIN IMMEDIATE`` transaction: the revision is checked and moved on under the write
-    lock, whichever process holds the other connection.
+    in one statement (so one transaction, under the write lock, whichever process holds the
+    other connection): it moves the revision on only where it is still the one read.
 
     A kept connection is used again only while the file it was opened on is still the one at
     `path` (the same database and ``-shm`` files: one stat each per operation); a file removed,
@@ -277,10 +277,18 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
         " expires_at INTEGER NOT NULL,"
         " revision INTEGER NOT NULL DEFAULT 0)"
     )
-    _UPSERT = (
-        "INSERT INTO profiles (id, attributes, expires_at, revision) VALUES (?, ?, ?, ?)"
+    #: The conditional write of a first record: inserted, or written over a record still at
+    #: revision 0 (one from before revisions); a record at any other revision is left alone.
+    _CREATE_IF_NEW = (
+        "INSERT INTO profiles (id, attributes, expires_at, revision) VALUES (?, ?, ?, 1)"
         " ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes,"
-        " expires_at = excluded.expires_at, revision = excluded.revision"
+        " expires_at = excluded.expires_at, revision = 1 WHERE profiles.revision = 0"
+    )
+    #: The conditional write of a record read at revision ``expected`` (> 0): a record deleted
+    #: since, or written by someone else, is left as it is.
+    _UPDATE_IF_UNCHANGED = (
+        "UPDATE profiles SET attributes = ?, expires_at = ?, revision = ?"
+        " WHERE id = ? AND revision = ?"
     )
 
     def __init__(
@@ -433,19 +441,14 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
         expires_at = int(self._clock()) + self._retention
 
         def swap(conn: sqlite3.Connection) -> int | None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute("SELECT revision FROM profiles WHERE id = ?", (key,)).fetchone()
-                if (row[0] if row else 0) != expected:
-                    conn.execute("ROLLBACK")
-                    return None
-                conn.execute(self._UPSERT, (key, text, expires_at, expected + 1))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return expected + 1
+            # One statement, so one transaction under the write lock: it writes only if the
+            # stored revision is still `expected` (no record at all counts as revision 0).
+            if expected == 0:
+                done = conn.execute(self._CREATE_IF_NEW, (key, text, expires_at))
+            else:
+                done = conn.execute(self._UPDATE_IF_UNCHANGED,
+                                    (text, expires_at, expected + 1, key, expected))
+            return expected + 1 if done.rowcount == 1 else None
 
         revision = self._run(swap, "write")
         if revision is None:
