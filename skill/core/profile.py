@@ -528,12 +528,28 @@ def note_changes(changes: dict[str, Any], before: dict[str, Any], now: dict[str,
             earlier[path] = None if old is MISSING else old
 
 
+def _json_copy(value: Any) -> Any:
+    """``json.loads(json.dumps(value))``, the same copy, without the text in between for what
+    copies as it is (strings, numbers, lists and string-keyed dicts of them); anything else
+    (a tuple, a non-string key, a value JSON cannot hold) goes through JSON, as before."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float and value == value:  # NaN is not itself: a new one, as JSON makes
+        return value
+    if kind is list:
+        return [_json_copy(item) for item in value]
+    if kind is dict and all(type(key) is str for key in value):
+        return {key: _json_copy(item) for key, item in value.items()}
+    return json.loads(json.dumps(value))
+
+
 def as_read(now: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """The profile as the session read it: `now` with each changed field's earlier value back."""
     earlier = changes.get("before") if isinstance(changes.get("before"), dict) else {}
     if not earlier:
         return now
-    record: dict[str, Any] = json.loads(json.dumps(now))  # a deep copy
+    record: dict[str, Any] = _json_copy(now)
     for path, value in earlier.items():
         rule = MERGE_RULES.get(path)
         if rule is None:
