@@ -592,7 +592,8 @@ def test_sqlite_a_file_removed_under_a_kept_connection_is_set_up_again(tmp_path:
 
 def test_sqlite_conditional_writes_lose_no_update_across_processes(tmp_path: Path) -> None:
     """Four processes, each with its kept connection, add one to a counter 15 times by read,
-    compare-and-swap and, on a conflict, read again: every increment is there."""
+    compare-and-swap and, on a conflict, read again: every increment is there. They start at
+    one moment, set three seconds ahead, so that their writes overlap."""
     path = tmp_path / "skill.db"
     SQLiteStore(path).write_record(envelope(ALICE), {"count": 0}, 0)
     adder = textwrap.dedent(f"""
@@ -605,6 +606,8 @@ def test_sqlite_conditional_writes_lose_no_update_across_processes(tmp_path: Pat
 
         env = RequestEnvelope(context=Context(system=SystemState(user=User(user_id={ALICE!r}))))
         store = SQLiteStore(Path({str(path)!r}))
+        store.read_record(env)  # the connection is open before the start
+        time.sleep(max(0.0, float(sys.argv[1]) - time.time()))  # all start together
         conflicts = 0
         for _ in range(15):
             while True:
@@ -618,7 +621,8 @@ def test_sqlite_conditional_writes_lose_no_update_across_processes(tmp_path: Pat
                     conflicts += 1
         print(conflicts)
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", adder], cwd=REPO_ROOT,
+    start = str(time.time() + 3.0)  # after every process has imported the store
+    procs = [subprocess.Popen([sys.executable, "-c", adder, start], cwd=REPO_ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
     outs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err.decode() for _, err in outs]

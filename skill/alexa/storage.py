@@ -252,6 +252,15 @@ class _Kept(NamedTuple):
 _ABANDONED: list[sqlite3.Connection] = []
 
 
+def _never_closed(conn: sqlite3.Connection) -> None:
+    """Keep `conn` open until the process ends, interpreter shutdown included (which would
+    otherwise free, and so close, whatever a module still holds)."""
+    import ctypes  # only here: a file replaced under a running store is rare
+
+    _ABANDONED.append(conn)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(conn))
+
+
 class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
     """A profile per user in one SQLite file; safe for several processes at once.
 
@@ -371,7 +380,7 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
         kept: _Kept = self._local.kept
         self._local.kept = None
         self._ready = False
-        _ABANDONED.append(kept.conn)
+        _never_closed(kept.conn)
 
     def close(self) -> None:
         """Close this thread's connection (the next operation opens the file again)."""
