@@ -123,7 +123,7 @@ def test_remarks_about_other_things_are_not_answered(book: AnswerBook, user_says
     [
         ("is it my mattress or my pillow", {"mattress", "pillows"}),
         ("is it my sleeping position or my pillow", {"sleeping_position", "pillows"}),
-        ("I've had physio but not much improvement", {"exercise_didnt_help", "see_a_doctor"}),
+        ("I've had physio but not much improvement", {"exercise_didnt_help", "is_it_permanent"}),
     ],
 )
 def test_when_two_answers_are_close_the_skill_offers_both(
@@ -329,8 +329,9 @@ def test_every_item_is_complete(items: list[dict]) -> None:
     assert len(ids) == len(set(ids))
     for item in items:
         assert item["topic"].strip(), item["id"]
-        assert 5 <= len(item["questions"]) <= 12, item["id"]
-        assert 5 <= len(item["statements"]) <= 12, item["id"]
+        # Enough phrasings to cover how people talk, few enough to keep each item focused.
+        assert 5 <= len(item["questions"]) <= 16, item["id"]
+        assert 5 <= len(item["statements"]) <= 20, item["id"]
         assert item["short"].strip() and item["more"].strip(), item["id"]
 
 
