@@ -67,13 +67,15 @@ def slot_table(model_source: dict[str, Any]) -> dict[str, Any]:
 
 def knowledge_index(data: dict[str, Any]) -> dict[str, Any]:
     """What the answer book would otherwise work out on a process's first question: each
-    item's centroid in the word-vector space, its normalised terms, and the Snowball stem of
-    every word the file uses (Snowball in pure Python is slow, and the first question should
-    not spend a few hundred ms stemming and embedding the whole knowledge base)."""
+    item's centroid and facets in the word-vector space, its normalised terms, and the Snowball
+    stem of every word the file uses (Snowball in pure Python is slow, and the first question
+    should not spend a few hundred ms stemming and embedding the whole knowledge base)."""
     from skill.core import answers, wordvectors
 
     table = wordvectors.WordVectors(answers.VECTORS_PATH)
-    return {"vectors": answers.item_vectors(data, table), "terms": answers.index_terms(data),
+    return {"vectors": answers.item_vectors(data, table),
+            "facets": answers.pack_facets(answers.item_facets(data, table)),
+            "terms": answers.index_terms(data),
             "stems": answers.stem_table(data)}
 
 
