@@ -462,3 +462,22 @@ def test_a_facet_finds_an_item_s_less_usual_phrasings(book: AnswerBook) -> None:
     # from home is one of its facets, and without the facets this falls below the gate.
     found = book.match("I sleep like a log at my sister's house but not at home")
     assert found is not None and found.id == "mattress"
+
+
+@pytest.mark.parametrize(
+    "user_says",
+    [
+        "how soon after my back surgery can I do these stretches",
+        "what dose of naproxen is right for back pain",
+        "how many ibuprofen can I take for my back",
+        "is it safe to take two painkillers with my blood pressure pills",
+    ],
+)
+def test_what_the_article_never_covers_is_declined_even_when_the_back_is_named(
+    book: AnswerBook, user_says: str
+) -> None:
+    # [matching] not_covered: doses, mixing medicines, surgery; naming the back does not
+    # bring them back on topic, as it does for "lying on my back with a pillow under my head".
+    found = book.explain(user_says)
+    assert found is not None and found.off_topic
+    assert book.match(user_says) is None and book.choose(user_says) is None
