@@ -237,7 +237,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _errors(package: Path, copied: Path) -> list[Any]:
-    return [f for f in validate.validate(package, copied, coach_replies=False).errors
+    return [f for f in validate.validate(package, copied).errors
             if f.file.endswith("routines.toml")]
 
 
