@@ -50,6 +50,7 @@ serve: $(PIP_STAMP) $(APT_STAMP) $(COMPILED)
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m tools validate
 	$(PY) -m pytest
 	$(PY) -m tools eval
@@ -116,4 +117,4 @@ build-SkillFunction:
 		"$(ARTIFACTS_DIR)"
 
 clean:
-	rm -rf $(VENV) node_modules .aws-sam build .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .aws-sam build .pytest_cache .ruff_cache .mypy_cache

@@ -540,3 +540,49 @@ def test_two_close_answers_get_a_choice_question_answered_by_name(talk: Talk, an
 def test_pain_said_in_a_sentence_mid_stretch_stops_it(talk: Talk, words: str) -> None:
     chat = morning_at_step_two(talk)
     chat.utter(words).says_line("hurt.stop").says_line("hurt.offer").asks()
+
+
+# -- every phrase the coach tells people to say is one the model hears -----------------------------
+
+#: What the prompts suggest saying, the prompt that suggests it, and where the model sends it.
+SUGGESTED = [
+    ("ten p.m.", "reminder.need_time", "SetReminderIntent"),
+    ("nine thirty p.m.", "reminder.need_time", "SetReminderIntent"),
+    ("half past nine at night", "reminder.need_time_reprompt", "SetReminderIntent"),
+    ("next", "routine.next_reprompt", "AMAZON.NextIntent"),
+    ("I'm done", "routine.next_reprompt", "EndRoutineIntent"),
+    ("morning stretch", "offer.menu", "StartRoutineIntent"),
+    ("quick stretch", "offer.menu", "StartRoutineIntent"),
+    ("bedtime stretch", "offer.menu", "StartRoutineIntent"),
+    ("tell me more", "answer.after_reprompt", "TellMeMoreIntent"),
+    ("start my stretch", "answer.after_reprompt", "StartRoutineIntent"),
+    ("easier", "hurt.reprompt", "EasierIntent"),
+    ("skip", "hurt.reprompt", "SkipIntent"),
+    ("again", "pace.redo_reprompt", "AMAZON.RepeatIntent"),
+    ("skip", "body.reprompt", "SkipIntent"),
+    ("update my details", "body.done_some", "UpdateDetailsIntent"),
+    ("keep it as it was", "level.keep_hint", "KeepAsItWasIntent"),
+    ("forget what you know about me", "disclaimer.first", "ForgetMeIntent"),
+    ("resume my stretch", "navigate.paused", "AMAZON.ResumeIntent"),
+    ("why is my back stiff in the morning", "help.menu", "QuestionIntent"),
+    ("why am I doing this", "help.in_routine", "WhyThisStepIntent"),
+    ("keep going", "help.in_routine", "KeepGoingIntent"),
+    ("that hurts", "help.in_routine", "HurtIntent"),
+]
+
+
+@pytest.mark.parametrize(("words", "key", "intent"), SUGGESTED)
+def test_what_the_coach_tells_people_to_say_is_heard(words: str, key: str,
+                                                    intent: str | None) -> None:
+    from tests.conversation import resolve
+
+    lines = content.prompts("en-US").raw(key)
+    said = " ".join([lines] if isinstance(lines, str) else lines).lower()
+    assert words.lower().rstrip("?") in said, f"{key} no longer suggests {words!r}"
+    heard, slots = resolve(words)
+    if intent is None:
+        assert heard.startswith("AMAZON."), heard
+    else:
+        assert heard == intent, (words, heard, slots)
+    if intent == "SetReminderIntent":
+        assert slots.get("time"), slots

@@ -270,3 +270,23 @@ def test_no_to_forgetting_keeps_everything(talk: Talk, skill_db: Path) -> None:
     chat.utter("stop")
     assert json.loads(stored(skill_db))["profile"]["history"] == json.loads(before)["profile"][
         "history"]
+
+
+def test_an_intent_that_claims_to_be_the_deletions_outcome_forgets_nothing(talk: Talk,
+                                                                            skill_db: Path
+                                                                            ) -> None:
+    """Only the skill itself reports how its work went (a typed result, never slots): a request
+    naming that event, with slots saying "forgotten", is an unknown intent like any other."""
+    chat = talk(at="07:00")
+    plain_morning(chat, date(2024, 3, 4))
+    before = json.loads(stored(skill_db))["profile"]["history"]
+    chat.set_time("21:00")
+    chat.utter(OPEN)
+    forged = chat.send({"type": "IntentRequest", "intent": {
+        "name": "EffectResult", "confirmationStatus": "NONE",
+        "slots": {"kind": {"name": "kind", "value": "forget"},
+                  "outcome": {"name": "outcome", "value": "ok"}}}})
+    forged.does_not_say_line("forget.done").says_line("fallback.first").asks()
+    assert forged.profile["history"] == before
+    chat.utter("stop")
+    assert json.loads(stored(skill_db))["profile"]["history"] == before

@@ -146,7 +146,8 @@ def spoken_time(words: str) -> str | None:
     part = re.search(r" (a m|p m|am|pm|in the morning|in the afternoon|in the evening|at night"
                      r"|tonight|this morning|this afternoon|this evening)$", said)
     clock = said[:part.start()] if part else said
-    later = bool(part) and part.group(1) not in ("a m", "am", "in the morning", "this morning")
+    later = part is not None and part.group(1) not in ("a m", "am", "in the morning",
+                                                       "this morning")
     relative = re.fullmatch(r"(.+) (past|after|to|before|till) (.+)", clock)
     if relative:
         offset = {"half": 30, "quarter": 15}.get(relative.group(1)) or \
@@ -273,9 +274,9 @@ class Resolver:
         for slot_type in language_model.get("types") or []:
             words = self._values.setdefault(slot_type["name"].lower(), {})
             for value in slot_type.get("values") or []:
-                name = value.get("name") or {}
-                for word in [name.get("value", ""), *(name.get("synonyms") or [])]:
-                    words.setdefault(word.lower(), value.get("id") or name.get("value", ""))
+                entry = value.get("name") or {}
+                for word in [entry.get("value", ""), *(entry.get("synonyms") or [])]:
+                    words.setdefault(word.lower(), value.get("id") or entry.get("value", ""))
         self._typed = {k.lower(): re.compile(f"(?:{v})", re.I) for k, v in
                        TYPED_BUILT_INS.items()}
 

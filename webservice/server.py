@@ -207,7 +207,7 @@ def run_gunicorn(app: Flask, *, bind: str, workers: int | None = None) -> None:
         "control_socket_disable": True,
     }
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 if key in self.cfg.settings:

@@ -41,9 +41,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -158,7 +158,13 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _header(headers: Mapping[str, Any], name: str) -> str | None:
+class Headers(Protocol):
+    """What the checks read of a request's headers: a plain dict or werkzeug's Headers."""
+
+    def items(self) -> Iterable[tuple[str, Any]]: ...
+
+
+def _header(headers: Headers, name: str) -> str | None:
     """Case-insensitive header lookup that works for plain dicts and werkzeug Headers alike."""
     wanted = name.lower()
     for key, value in headers.items():
@@ -273,7 +279,7 @@ def fetch_cert_chain(url: str, timeout_s: float = FETCH_TIMEOUT_S) -> bytes:
         with _opener.open(url, timeout=timeout_s) as response:
             if response.status != 200:
                 raise VerificationException("certificate chain fetch failed")
-            data = response.read(MAX_CHAIN_BYTES + 1)
+            data: bytes = response.read(MAX_CHAIN_BYTES + 1)
     except (OSError, ValueError, urllib.error.URLError) as exc:
         raise VerificationException("certificate chain fetch failed") from exc
     if len(data) > MAX_CHAIN_BYTES:
@@ -392,7 +398,7 @@ class SignatureVerifier:
             return list(self._good)
 
     @staticmethod
-    def check_headers(headers: Mapping[str, Any]) -> tuple[str, bytes]:
+    def check_headers(headers: Headers) -> tuple[str, bytes]:
         """(canonical certificate URL, signature bytes), checked without touching the network."""
         url = _header(headers, CERT_URL_HEADER)
         signature_b64 = _header(headers, SIGNATURE_HEADER)
@@ -408,7 +414,7 @@ class SignatureVerifier:
             raise VerificationException("signature is not the length of an RSA signature")
         return canonical_cert_url(url), signature
 
-    def verify_body(self, headers: Mapping[str, Any], body: bytes) -> None:
+    def verify_body(self, headers: Headers, body: bytes) -> None:
         """Headers, chain and signature for `body` (the exact bytes received)."""
         url, signature = self.check_headers(headers)
         self.verify_signature(url, signature, body)
@@ -518,6 +524,8 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
         envelope = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # Recursion: deep nesting
         raise VerificationException("body is not a JSON envelope") from exc
+    if not isinstance(envelope, dict):
+        raise VerificationException("envelope has no request type")
     request = _member(envelope, "request")
     if not isinstance(_member(request, "type"), str):
         raise VerificationException("envelope has no request type")
@@ -584,7 +592,7 @@ class RequestGate:
         if self.verify and (not self.skill_id or self.signature is None):
             raise ValueError("verification needs a skill ID and a signature verifier")
 
-    def check(self, headers: Mapping[str, Any], body: bytes) -> dict[str, Any]:
+    def check(self, headers: Headers, body: bytes) -> dict[str, Any]:
         if len(body) > MAX_BODY_BYTES:
             raise VerificationException("body is too large")
         signed: tuple[str, bytes] | None = None

@@ -95,6 +95,10 @@ def _opened(record: storage.Record) -> tuple[dict[str, Any], dict[str, Any]]:
     return profile, stored
 
 
+def _request_type(handler_input: HandlerInput) -> str | None:
+    return getattr(handler_input.request_envelope.request, "object_type", None)
+
+
 def _bookkeeping(state: dict[str, Any]) -> dict[str, Any] | None:
     """The session's STORED bookkeeping if it is whole (a session we can write for), else None.
     Checked cheaply every turn; what it holds is checked where it is used."""
@@ -116,12 +120,14 @@ class LoadProfile(AbstractRequestInterceptor):
         self.store = store
 
     def process(self, handler_input: HandlerInput) -> None:
-        if handler_input.request_envelope.request.object_type == can_fulfill.REQUEST_TYPE:
+        if _request_type(handler_input) == can_fulfill.REQUEST_TYPE:
             return  # a query about a request, not a visit: no read, no session attributes
         manager = handler_input.attributes_manager
         try:
             state = manager.session_attributes
         except Exception:  # noqa: BLE001 - no session on this request: nothing to load into
+            return
+        if state is None:  # (ask-sdk gives None only where it raises above)
             return
         sent = getattr(handler_input.request_envelope.session, "attributes", None)
         if PROFILE not in state or STORED not in state:
@@ -159,6 +165,8 @@ class SaveProfile(AbstractResponseInterceptor):
             state = handler_input.attributes_manager.session_attributes
         except Exception:  # noqa: BLE001 - no session: nothing to save
             return
+        if state is None:
+            return
         stored = _bookkeeping(state)
         mine = state.get(PROFILE)
         if stored is None or not isinstance(mine, dict):
@@ -166,8 +174,7 @@ class SaveProfile(AbstractResponseInterceptor):
         before = handler_input.attributes_manager.request_attributes.get(BEFORE_TURN)
         if isinstance(before, dict):
             schema.note_changes(stored["changes"], before, mine, _moment(handler_input))
-        request_type = handler_input.request_envelope.request.object_type
-        ending = request_type == "SessionEndedRequest" or (
+        ending = _request_type(handler_input) == "SessionEndedRequest" or (
             response is not None and response.should_end_session is True
         )
         if not ending:
@@ -270,8 +277,9 @@ def build_skill(
         return refusal.refusing_skill()
     if persistence is None and use_default_store:
         persistence = default_adapter()
-    builder = CustomSkillBuilder(persistence_adapter=persistence)
-    builder.skill_id = skill_id
+    # ask-sdk's type comments are narrower than its code: both default to None.
+    builder = CustomSkillBuilder(persistence_adapter=persistence)  # type: ignore[arg-type]
+    builder.skill_id = skill_id  # type: ignore[assignment]
     for handler in (
         can_fulfill.CanFulfillHandler(),
         handlers.LaunchHandler(),
@@ -320,7 +328,8 @@ def invoke(current: CustomSkill, event: Any, context: Any = None) -> dict[str, A
     except Exception as error:  # noqa: BLE001 - malformed envelopes must still be answered
         log.warning("unusable request: %s", type(error).__name__)
         return handlers.apology(event)
-    return serializer.serialize(response)
+    serialized = serializer.serialize(response)  # typed for any object: an envelope is a dict
+    return serialized if isinstance(serialized, dict) else handlers.apology(event)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

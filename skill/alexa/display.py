@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from skill.core import content
 
+# Loaded already: the handlers that call this module import the conversation.
+from skill.core.conversation.records import AnswerScreen, Screen, StepsScreen
+
 if TYPE_CHECKING:
     from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
-
-    from skill.core.conversation import Screen, StepsScreen
 
 APL_INTERFACE = "Alexa.Presentation.APL"
 TOKEN = "coach"
@@ -48,13 +49,15 @@ def supports_apl(envelope: Any) -> bool:
 
 def document(name: str) -> dict[str, Any]:
     """An APL document from content/apl/ (``"steps"`` or ``"answer"``)."""
-    return content.load(f"apl/{name}.json")  # type: ignore[no-any-return]
+    doc: dict[str, Any] = content.load(f"apl/{name}.json")
+    return doc
 
 
 @cache
 def words(locale: str | None) -> dict[str, str]:
     """The few labels the screens show, from content/<language>/screen.json."""
-    return content.load(f"{content.language(locale)}/screen.json")  # type: ignore[no-any-return]
+    labels: dict[str, str] = content.load(f"{content.language(locale)}/screen.json")
+    return labels
 
 
 def directive(envelope: Any, screen: Screen) -> RenderDocumentDirective | None:
@@ -73,7 +76,7 @@ def directive(envelope: Any, screen: Screen) -> RenderDocumentDirective | None:
 def render(screen: Screen, locale: str) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
     """(document name, the data source it binds to, commands) for a coach screen."""
     labels = words(locale)
-    if not hasattr(screen, "steps"):
+    if isinstance(screen, AnswerScreen):
         return "answer", {"title": labels["answer_title"], "text": str(screen.text),
                           "soft": bool(screen.soft)}, []
     poses = set(document("steps").get("graphics", {}))

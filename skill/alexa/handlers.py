@@ -16,7 +16,7 @@ from ask_sdk_model import Response
 from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 
 from skill.alexa import display, reminders
-from skill.alexa.device import context_for, slot_values
+from skill.alexa.device import context_for, slot_values, system_of
 from skill.core import content
 from skill.core import conversation as coach
 from skill.core.profile import Profile
@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 def state_of(handler_input: HandlerInput) -> dict[str, Any]:
     """The coach's session state; a request without a session gets a fresh one."""
     try:
-        return handler_input.attributes_manager.session_attributes
+        state = handler_input.attributes_manager.session_attributes
     except Exception:  # noqa: BLE001 - ask-sdk raises its own error when there is no session
         return {}
+    return state if state is not None else {}  # None only out of session, where it raises
 
 
 def request_time(handler_input: HandlerInput) -> datetime | None:
@@ -55,53 +56,55 @@ def run(handler_input: HandlerInput, event: coach.Event) -> Response:
     profile = Profile.from_dict(state.get(PROFILE))
     reply = coach.respond(event, session, profile, ctx)
     if reply.effect is not None:
-        outcome = perform(handler_input, reply.effect, state)
-        reply = coach.respond(coach.Event("EffectResult", outcome), session, profile, ctx)
+        result = perform(handler_input, reply.effect, state)
+        reply = coach.respond(coach.Event("EffectResult", result=result), session, profile, ctx)
     state[COACH] = session.to_dict()
     state[PROFILE] = profile.to_dict()
     return render(handler_input, reply)
 
 
-def perform(handler_input: HandlerInput, effect: coach.Effect, state: dict) -> dict[str, str]:
-    """Carry out a device-API effect; its outcome goes back to the coach as slots."""
-    system = handler_input.request_envelope.context.system
-    endpoint, token = system.api_endpoint, system.api_access_token
+def perform(handler_input: HandlerInput, effect: coach.Effect, state: dict[str, Any]
+            ) -> coach.EffectResult:
+    """Carry out an effect with a device API or the store; its outcome goes back to the coach."""
     if isinstance(effect, coach.ForgetProfile):
-        return forget(handler_input, state)
-    kind = "create_reminder" if isinstance(effect, coach.ReminderRequest) else "delete_reminder"
-    outcome = {"kind": kind, "outcome": "ok"}
+        return forget(handler_input, effect, state)
+    system = system_of(handler_input)
+    endpoint = system.api_endpoint if system is not None else None
+    token = system.api_access_token if system is not None else None
+    if not (endpoint and token):  # Alexa sends both with every request; a malformed one may not
+        log.warning("reminder call failed: the request names no device API")
+        return coach.EffectResult(effect, "failed")
     try:
         if isinstance(effect, coach.ReminderRequest):
             # The first night is counted from when the person asked, where they are: the
             # request's timestamp in the device's zone, not this server's clock.
-            outcome["token"] = reminders.create_nightly(
+            locale = getattr(handler_input.request_envelope.request, "locale", None)
+            alert = reminders.create_nightly(
                 endpoint, token, hour=effect.hour, minute=effect.minute,
                 time_zone=state.get("tz") or "UTC", text=effect.text,
-                locale=handler_input.request_envelope.request.locale or content.DEFAULT_LOCALE,
-                now=request_time(handler_input),
+                locale=locale or content.DEFAULT_LOCALE, now=request_time(handler_input),
             )
-        else:
-            reminders.delete(endpoint, token, effect.token)
+            return coach.EffectResult(effect, "ok", alert)
+        reminders.delete(endpoint, token, effect.token)
+        return coach.EffectResult(effect, "ok")
     except reminders.ReminderPermissionMissing:
-        outcome["outcome"] = "permission"
+        return coach.EffectResult(effect, "permission")
     except reminders.ReminderError as error:
         log.warning("reminder call failed: %s", type(error).__name__)
-        outcome["outcome"] = "failed"
-    return outcome
+        return coach.EffectResult(effect, "failed")
 
 
-def forget(handler_input: HandlerInput, state: dict[str, Any]) -> dict[str, str]:
+def forget(handler_input: HandlerInput, effect: coach.ForgetProfile, state: dict[str, Any]
+           ) -> coach.EffectResult:
     """Delete the person's record from the store, and write nothing back this session."""
-    outcome = {"kind": "forget", "outcome": "ok"}
     try:
         handler_input.attributes_manager.delete_persistent_attributes()
     except Exception as error:  # noqa: BLE001 - any store failure: say so, keep the session
         log.warning("storage_failure op=delete cause=%s outcome=not_deleted",
                     type(error).__name__)
-        outcome["outcome"] = "failed"
-        return outcome
+        return coach.EffectResult(effect, "failed")
     state[STORED] = None  # the session no longer writes: the record stays deleted
-    return outcome
+    return coach.EffectResult(effect, "ok")
 
 
 def render(handler_input: HandlerInput, reply: coach.Reply) -> Response:
@@ -138,7 +141,7 @@ class IntentHandler(AbstractRequestHandler):
         return is_request_type("IntentRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        intent = handler_input.request_envelope.request.intent
+        intent = getattr(handler_input.request_envelope.request, "intent", None)
         name = getattr(intent, "name", None) or "AMAZON.FallbackIntent"
         return run(handler_input, coach.Event(name, slot_values(intent)))
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], float]
 Attributes = dict[str, Any]
+T = TypeVar("T")
 
 TTL_ATTRIBUTE = "expires_at"
 #: The record's revision: 0 when nothing is stored, one more on every write.
@@ -148,10 +149,9 @@ def log_failure(error: BaseException, *, op: str, outcome: str, level: int = log
 
 def user_key(request_envelope: RequestEnvelope) -> str:
     """The record key: the Alexa user id, as the stock DynamoDB adapter's default keygen uses."""
-    try:
-        user_id = request_envelope.context.system.user.user_id
-    except AttributeError as e:
-        raise StorageUnavailable("the request carries no user id", cause="NoUserId") from e
+    context = request_envelope.context
+    user = context.system.user if context is not None and context.system is not None else None
+    user_id = user.user_id if user is not None else None
     if not user_id:
         raise StorageUnavailable("the request carries no user id", cause="NoUserId")
     return user_id
@@ -181,7 +181,8 @@ def _json_copy(attributes: Mapping[str, Any], store: str, **loads_options: Any) 
     except (TypeError, ValueError) as e:
         raise StorageUnavailable(f"attributes are not JSON-serialisable: {type(e).__name__}",
                                  store=store, cause="NotJson") from e
-    return json.loads(text, **loads_options)
+    copy: Attributes = json.loads(text, **loads_options)
+    return copy
 
 
 class VersionedStore:
@@ -302,7 +303,7 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
             if "duplicate column" not in str(e):  # another process added it first: fine
                 raise
 
-    def _run(self, work: Callable[[sqlite3.Connection], Any], what: str) -> Any:
+    def _run(self, work: Callable[[sqlite3.Connection], T], what: str) -> T:
         # SQLite's busy handler covers an ordinary wait for a lock, but while several processes
         # create a new file and switch it to WAL at once, one can be told "locked" at once (seen
         # in the several-processes test). Such a transaction did nothing: try it again until the

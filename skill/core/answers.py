@@ -156,10 +156,10 @@ class _Stemmer:
                 import snowballstemmer
 
                 self._stemmer = snowballstemmer.stemmer("english")
-            found = self._stemmer.stemWord(word)
+            stem: str = self._stemmer.stemWord(word)
             if len(self._memo) < self._MEMO_LIMIT:
-                self._memo[word] = found
-        return found
+                self._memo[word] = stem
+        return stem
 
 
 _stemmer = _Stemmer()
@@ -313,7 +313,7 @@ class _Index:
         self.unseen_idf = math.log((len(items) + 0.5) / 0.5 + 1)
         self.centroids = [list(c) for c in centroids]
         self.table = table
-        self._token_dots: dict[int, array] = {}
+        self._token_dots: dict[int, array[float]] = {}
 
     def rank(self, raw: list[str], terms: list[str]) -> _Ranked | None:
         unique = list(dict.fromkeys(terms))

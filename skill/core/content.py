@@ -49,7 +49,8 @@ def part_of(relative: str) -> str:
 @cache
 def _part(name: str) -> dict[str, Any]:
     with open(BUNDLE_DIR / f"{name}.json", encoding="utf-8") as handle:
-        return json.load(handle)
+        part: dict[str, Any] = json.load(handle)
+    return part
 
 
 def load(relative: str) -> Any:

@@ -9,7 +9,7 @@ taken from the following breaks so that the hold as a whole keeps its length.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from skill.core.speech import escape, pause, words_seconds
 
@@ -32,7 +32,7 @@ class CountWords(NamedTuple):
     remaining: str  # "{number} to go": mid-hold counts down too, like the last five
 
     @classmethod
-    def from_prompts(cls, table: dict) -> CountWords:
+    def from_prompts(cls, table: dict[str, Any]) -> CountWords:
         count = table["count"]
         return cls(
             tuple(count["numbers"]),

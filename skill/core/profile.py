@@ -47,6 +47,24 @@ _KNOWN = frozenset({"version", "disclaimer_heard", "prefs", "unfinished", "histo
 _KNOWN_PREFS = frozenset({"counting", "hold_scale", "length", "soft_voice"})
 
 
+class Unfinished(NamedTuple):
+    """A routine left part-way: stored as ``{"routine", "step", "saved_at"}``."""
+
+    routine: str
+    step: int  # the step to pick up at, 0-based
+    saved_at: str  # ISO time in UTC
+
+
+class Practice(NamedTuple):
+    """How well a movement is known: stored as ``[days, last]``."""
+
+    days: int  # days it was done
+    last: str  # the last of those days (local ISO date)
+
+
+_NEVER = Practice(0, "")
+
+
 class Prefs:
     """How a person likes their routine. (Plain classes, not dataclasses: importing dataclasses
     costs the Lambda cold start about 10 ms.)"""
@@ -70,14 +88,13 @@ class Profile:
     def __init__(self) -> None:
         self.disclaimer_heard = False
         self.prefs = Prefs()
-        #: {"routine": id, "step": index, "saved_at": ISO time in UTC}
-        self.unfinished: dict[str, Any] | None = None
+        self.unfinished: Unfinished | None = None
         #: local ISO date -> routine ids completed that day
         self.history: dict[str, list[str]] = {}
         #: alert token of the nightly reminder
         self.reminder: str | None = None
-        #: movement id -> [days it was done, the last of those days (local ISO date)]
-        self.familiar: dict[str, list[Any]] = {}
+        #: movement id -> how often it was done
+        self.familiar: dict[str, Practice] = {}
         #: routine variant ids the person chose in the body check (never the condition behind
         #: them: docs/privacy.md), and the local date the check was last offered
         self.body: list[str] = []
@@ -100,7 +117,7 @@ class Profile:
             "prefs": {**self.prefs.extras,
                       "counting": self.prefs.counting, "hold_scale": self.prefs.hold_scale,
                       "length": self.prefs.length, "soft_voice": self.prefs.soft_voice},
-            "unfinished": dict(self.unfinished) if self.unfinished else None,
+            "unfinished": self.unfinished._asdict() if self.unfinished else None,
             "history": {day: list(done) for day, done in self.history.items()},
             "reminder": self.reminder,
             "familiar": {m: list(v) for m, v in self.familiar.items()},
@@ -142,7 +159,7 @@ class Profile:
         familiar = raw.get("familiar")
         if isinstance(familiar, dict):
             profile.familiar = {
-                m: [v[0], v[1]] for m, v in familiar.items()
+                m: Practice(v[0], v[1]) for m, v in familiar.items()
                 if isinstance(m, str) and isinstance(v, list) and len(v) == 2
                 and isinstance(v[0], int) and not isinstance(v[0], bool) and _is_date(v[1])
             }
@@ -181,23 +198,23 @@ class Profile:
 
     def note_done(self, movement: str, today: date) -> None:
         """Count the days a movement was done, once per day: familiar ones get a short cue."""
-        days, last = self.familiar.get(movement, [0, ""])
+        days, last = self.familiar.get(movement, _NEVER)
         if last != today.isoformat():
-            self.familiar[movement] = [days + 1, today.isoformat()]
+            self.familiar[movement] = Practice(days + 1, today.isoformat())
 
     def days_done(self, movement: str, today: date) -> int:
         """On how many days before today the person did this movement."""
-        days, last = self.familiar.get(movement, [0, ""])
+        days, last = self.familiar.get(movement, _NEVER)
         return days - 1 if last == today.isoformat() else days
 
     def save_progress(self, routine_id: str, step: int, now_utc: datetime) -> None:
-        self.unfinished = {"routine": routine_id, "step": step, "saved_at": now_utc.isoformat()}
+        self.unfinished = Unfinished(routine_id, step, now_utc.isoformat())
 
-    def resume_offer(self, now_utc: datetime) -> dict[str, Any] | None:
+    def resume_offer(self, now_utc: datetime) -> Unfinished | None:
         """The unfinished routine, if it was left off recently enough to pick up again."""
         if not self.unfinished:
             return None
-        saved = datetime.fromisoformat(self.unfinished["saved_at"])
+        saved = datetime.fromisoformat(self.unfinished.saved_at)
         if timedelta(0) <= now_utc - saved <= RESUME_WITHIN:
             return self.unfinished
         return None
@@ -279,7 +296,7 @@ def _valid_history(value: Any) -> dict[str, list[str]]:
     return history
 
 
-def _valid_unfinished(value: Any) -> dict[str, Any] | None:
+def _valid_unfinished(value: Any) -> Unfinished | None:
     if not isinstance(value, dict) or value.get("routine") not in routine.ids():
         return None
     step = value.get("step")
@@ -291,7 +308,7 @@ def _valid_unfinished(value: Any) -> dict[str, Any] | None:
         return None
     if saved.tzinfo is None:
         return None
-    return {"routine": value["routine"], "step": step, "saved_at": saved.isoformat()}
+    return Unfinished(value["routine"], step, saved.isoformat())
 
 
 # ---------------------------------------------------------------- merging two sessions' changes
@@ -367,15 +384,17 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _daily_log(base: Side, mine: Side, theirs: Side) -> Side:
     # What this session added to each day (a multiset: two mornings are two), on top of what
     # is stored now. Nothing is ever taken away by a merge; the bounds trim afterwards.
     b, m, t = _mapping(base.value), _mapping(mine.value), _mapping(theirs.value)
     merged: dict[str, Any] = {}
     for day in sorted({*t, *m}):
-        stored = t.get(day) if isinstance(t.get(day), list) else []
-        mine_day = m.get(day) if isinstance(m.get(day), list) else []
-        base_day = b.get(day) if isinstance(b.get(day), list) else []
+        stored, mine_day, base_day = _list(t.get(day)), _list(m.get(day)), _list(b.get(day))
         added = Counter(_hashable(mine_day)) - Counter(_hashable(base_day))
         merged[day] = [*stored, *(r for r, n in added.items() for _ in range(n))]
     return Side(merged, None)
@@ -514,7 +533,7 @@ def as_read(now: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     earlier = changes.get("before") if isinstance(changes.get("before"), dict) else {}
     if not earlier:
         return now
-    record = json.loads(json.dumps(now))
+    record: dict[str, Any] = json.loads(json.dumps(now))  # a deep copy
     for path, value in earlier.items():
         rule = MERGE_RULES.get(path)
         if rule is None:

@@ -84,7 +84,8 @@ def variant_ids() -> tuple[str, ...]:
 
 def variant_for(condition: str) -> str:
     """The variant id for a body question's condition ("pregnancy" gives "side_lying")."""
-    for variant_id, spec in content.structure()["variants"].items():
+    variants: dict[str, dict[str, str]] = content.structure()["variants"]
+    for variant_id, spec in variants.items():
         if spec["condition"] == condition:
             return variant_id
     raise KeyError(condition)

@@ -266,14 +266,15 @@ def _fits(element: Element, token: str) -> bool:
     if token == _COMMA:
         return False
     if kind == _WORD:
-        return token == value  # type: ignore[no-any-return]
+        word: str = value
+        return token == word
     if kind == _PREFIX:
-        return token.startswith(value)  # type: ignore[no-any-return]
+        return token.startswith(value)
     if kind == _ANY:
         return True
     if not token.isdigit():
         return False
-    return value is None or value[0](int(token), value[1])  # type: ignore[no-any-return]
+    return value is None or value[0](int(token), value[1])
 
 
 class _Entry(NamedTuple):

@@ -35,7 +35,7 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def pause(ms: int) -> str:
+def pause(ms: float) -> str:
     """A silence of ``ms`` milliseconds as breaks of at most 10 s each."""
     ms = max(0, int(round(ms)))
     parts = []

@@ -23,7 +23,7 @@ import mmap
 import sys
 import threading
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import add, mul
 from pathlib import Path
 
@@ -47,7 +47,7 @@ class WordVectors:
         self._mapped: mmap.mmap | None = None
         self._scale: Sequence[float] = ()
         self._table: Sequence[int] = ()
-        self._rows_seen: dict[int, array] = {}
+        self._rows_seen: dict[int, array[float]] = {}
         self.header: dict[str, object] = {}
 
     def _load(self) -> None:
@@ -102,7 +102,7 @@ class WordVectors:
             total = list(row) if total is None else list(map(add, total, row))
         return total
 
-    def row(self, token: int) -> array:
+    def row(self, token: int) -> array[float]:
         """A token's vector as floats (``token`` from `tokens`). The few hundred tokens people
         actually say are kept, so a warm question adds rows in C instead of scaling int8."""
         row = self._rows_seen.get(token)
@@ -142,11 +142,12 @@ def normalised(vector: Sequence[float]) -> list[float]:
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(map(mul, a, b))
+    total: float = sum(map(mul, a, b))
+    return total
 
 
 #: math.sumprod (Python 3.12+, the Lambda runtime's 3.13) is several times faster.
-dot = getattr(math, "sumprod", _dot)
+dot: Callable[[Sequence[float], Sequence[float]], float] = getattr(math, "sumprod", _dot)
 
 
 def write(path: Path, tokens: Sequence[str], vectors: Sequence[Sequence[float]],

@@ -17,13 +17,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="figures only, no misses")
     parser.add_argument("--real-only", action="store_true")
     parser.add_argument("--tuning-only", action="store_true",
-                        help="score and show the tuning split only: what to look at while tuning")
+                        help="score and show the tunable splits only: what to look at while tuning")
     parser.add_argument("--strict", action="store_true",
                         help="fail when a real-world target is missed on the frozen split")
     args = parser.parse_args(argv)
     if args.tuning_only:
-        figures = real.score(real.load("tuning"), args.locale)
-        print(real.format_tuning(figures, show_misses=not args.quiet))
+        for split in real.TUNABLE:
+            print(f"== {split}")
+            figures = real.score(real.load(split), args.locale)
+            print(real.format_tuning(figures, show_misses=not args.quiet))
         return 0
     results = real.run(args.locale)
     if args.json:

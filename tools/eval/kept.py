@@ -156,8 +156,9 @@ def run(
             )
             top1.add(got == expected, f"{q!r}: expected {expected}, {guess}")
     for q in data["out_of_scope"]["questions"]:
-        found = book.match(q)
-        rejection.add(found is None, f"{q!r}: should be rejected, answered {found and found.id}")
+        answered = book.match(q)
+        rejection.add(answered is None,
+                      f"{q!r}: should be rejected, answered {answered and answered.id}")
     for expected, said in data["red_flags"].items():
         for q in said:
             flag = red_flag(q, locale)

@@ -18,7 +18,9 @@ from skill.core import answers, safety
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETS_DIR = REPO_ROOT / "tests" / "eval" / "sets"
-SPLITS = ("tuning", "frozen")
+SPLITS = ("tuning", "round1", "frozen")
+#: The splits matching may be tuned on: round one's held-out part was released once scored.
+TUNABLE = ("tuning", "round1")
 NAMES = ("answerable", "red_flags", "harmless", "out_of_scope")
 FREE_TEXT_INTENT = "QuestionIntent"
 #: The levels that close the session and send the person to care.
@@ -60,19 +62,13 @@ def load(split: str, sets_dir: Path = SETS_DIR) -> dict[str, list[Entry]]:
     return found
 
 
-def _resolver() -> Callable[[str, str], tuple[str, dict[str, str]]]:
-    try:
-        from tools.resolver import resolve  # type: ignore[import-not-found]
-    except ImportError:  # until the shared resolver lands, the tests' one is the same matching
-        from tests.conversation import resolve
-    return resolve  # type: ignore[no-any-return]
-
-
 def free_text(text: str, locale: str = "en-US") -> str | None:
     """What the free-text intent would carry for this utterance, or None if the interaction
     model sends it elsewhere (another intent, or nowhere: FallbackIntent)."""
-    intent, slots = _resolver()(text, locale)
-    return slots.get("query") if intent == FREE_TEXT_INTENT else None
+    from tools.resolver import Resolver
+
+    found = Resolver.for_locale(locale).resolve(text)  # the slot words as heard
+    return found.heard.get("query") if found.intent == FREE_TEXT_INTENT else None
 
 
 def level(text: str, locale: str = "en-US") -> str | None:
@@ -246,12 +242,13 @@ def format_report(results: dict[str, list[Figure]], show_misses: bool = True) ->
     out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(r) for r in rows]
     out.append("Harmless rows count the remarks that WERE flagged (lower is better). Frozen "
-               "texts are never printed; misses below are from the tuning split only.")
+               "texts are never printed; misses below are from the tunable splits only.")
     if show_misses:
-        for f in results["tuning"]:
-            if f.misses and not f.name.endswith("(baseline)"):
-                out.append(f"\n{f.name} (tuning, {len(f.misses)}):")
-                out += [f"  - {m}" for m in f.misses]
+        for split in TUNABLE:
+            for f in results[split]:
+                if f.misses and not f.name.endswith("(baseline)"):
+                    out.append(f"\n{f.name} ({split}, {len(f.misses)}):")
+                    out += [f"  - {m}" for m in f.misses]
     return "\n".join(out)
 
 

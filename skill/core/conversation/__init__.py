@@ -22,6 +22,7 @@ from skill.core.conversation.records import (
     Card,
     Context,
     Effect,
+    EffectResult,
     Event,
     ForgetProfile,
     ReminderCancel,
@@ -32,14 +33,22 @@ from skill.core.conversation.records import (
     StepsScreen,
 )
 from skill.core.conversation.render import SOFT_RATE
-from skill.core.conversation.state import Pending, Session, Spoken
+from skill.core.conversation.state import (
+    Pending,
+    Replay,
+    ReplaySpeech,
+    ReplaySteps,
+    Session,
+    Spoken,
+    Undo,
+)
 from skill.core.profile import Profile
 
 __all__ = [
     "REMINDER_PERMISSION", "SOFT_RATE", "AnswerScreen", "Card", "Coach", "Context", "Effect",
-    "Event", "ForgetProfile", "Pending", "Profile", "ReminderCancel", "ReminderRequest", "Reply",
-    "Screen", "Session", "Spoken", "StepScreen", "StepsScreen", "parse_time", "respond",
-    "spoken_time",
+    "EffectResult", "Event", "ForgetProfile", "Pending", "Profile", "ReminderCancel",
+    "ReminderRequest", "Replay", "ReplaySpeech", "ReplaySteps", "Reply", "Screen", "Session",
+    "Spoken", "StepScreen", "StepsScreen", "Undo", "parse_time", "respond", "spoken_time",
 ]
 
 
@@ -52,7 +61,7 @@ def respond(event: Event, session: Session, profile: Profile, ctx: Context) -> R
     elif event.name not in ("AMAZON.RepeatIntent", "SessionEnded") and not reply.end_session:
         # Steps are rendered again on "repeat" rather than stored: session attributes travel
         # with every request and response, and a step's speech is thousands of characters.
-        session.repeat = {"speech": reply.speech, "reprompt": reply.reprompt}
+        session.repeat = ReplaySpeech(reply.speech, reply.reprompt)
     if coach.spoken_steps:
         session.spoken = Spoken(ctx.now.timestamp(), round(coach.spoken_seconds, 1),
                                 tuple(coach.spoken_steps))

@@ -8,9 +8,10 @@ are methods named ``on_<Intent>``; the actions of open questions are the methods
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from skill.core import routine, speech
 from skill.core.conversation import offers, render
@@ -25,12 +26,17 @@ from skill.core.conversation.records import (
     ReminderCancel,
     ReminderRequest,
     Reply,
+    Screen,
     StepScreen,
     StepsScreen,
 )
-from skill.core.conversation.state import Pending, Session
+from skill.core.conversation.state import Pending, ReplaySpeech, ReplaySteps, Session, Undo
 from skill.core.conversation.words import Words
 from skill.core.profile import Profile
+from skill.core.routine import Change, Routine
+
+if TYPE_CHECKING:
+    from skill.core.answers import AnswerBook
 
 #: In continuous mode, chain steps until about this much speech, then check in...
 CONTINUOUS_SECONDS = 110
@@ -58,22 +64,8 @@ PROGRESS_DAYS = 14
 MAX_MISSES = 4
 
 
-def _answers() -> Any:
-    """Question answering is imported on first use: most sessions never ask, and the Lambda
-    cold start pays for every module imported up front."""
-    from skill.core import answers
-
-    return answers
-
-
-def _safety() -> Any:
-    from skill.core import safety
-
-    return safety
-
-
 @cache
-def _minutes(chosen: routine.Routine, locale: str, pace: render.Pace) -> int:
+def _minutes(chosen: Routine, locale: str, pace: render.Pace) -> int:
     return render.minutes(chosen, locale, pace)
 
 
@@ -84,7 +76,7 @@ class Coach:
         self.ctx = ctx
         self.words = Words(ctx.locale, ctx.now.date().toordinal(), session.said)
         #: how to say this turn's steps again, set when this turn speaks steps
-        self.replay: dict[str, Any] | None = None
+        self.replay: ReplaySteps | None = None
         #: the steps this turn speaks and when each starts in its speech
         self.spoken_steps: list[tuple[int, float]] = []
         self.spoken_seconds = 0.0
@@ -95,11 +87,11 @@ class Coach:
         return self.words.say(key, **fields)
 
     @property
-    def routine(self) -> routine.Routine | None:
+    def routine(self) -> Routine | None:
         rid = self.s.routine
         return self.assembled(rid) if rid in routine.ids() else None
 
-    def assembled(self, routine_id: str, level: int | None = None) -> routine.Routine:
+    def assembled(self, routine_id: str, level: int | None = None) -> Routine:
         """The routine for this person: their variants, their level, the movements they find
         easier, and today's gentlest steps if the back is bad today."""
         profile = self.profile
@@ -128,24 +120,27 @@ class Coach:
         body = " ".join(p for p in parts if p)
         return speech.speak(speech.soft(body, render.SOFT_RATE) if self.soft() else body)
 
-    def ask(self, parts: list[str], reprompt: list[str], **extra: Any) -> Reply:
+    def ask(self, parts: list[str], reprompt: list[str], *, card: Card | None = None,
+            screen: Screen | None = None) -> Reply:
         """An open turn: the speech ends with a question. At bedtime there is no reprompt, so
         silence ends the session quietly instead of waking the person."""
         again = None if self.bedtime() else self.wrap(reprompt)
-        return Reply(self.wrap(parts), again, False, **extra)
+        return Reply(self.wrap(parts), again, False, card=card, screen=screen)
 
-    def close(self, parts: list[str], **extra: Any) -> Reply:
+    def close(self, parts: list[str], *, card: Card | None = None,
+              screen: Screen | None = None) -> Reply:
         self.s.pending = None
-        return Reply(self.wrap(parts), None, True, **extra)
+        return Reply(self.wrap(parts), None, True, card=card, screen=screen)
 
-    def pose(self, pending: Pending | None, parts: list[str], **extra: Any) -> Reply:
+    def pose(self, pending: Pending | None, parts: list[str], *, card: Card | None = None,
+             screen: Screen | None = None) -> Reply:
         """Leave ``pending`` open: say ``parts`` and then its question."""
         self.s.pending = pending
         if pending is None:
-            return self.menu(parts, **extra)
+            return self.menu(parts, card=card, screen=screen)
         offer = OFFERS[pending.offer]
         return self.ask(parts + [self.question(pending)], [self.prompt(offer.reprompt, pending)],
-                        **extra)
+                        card=card, screen=screen)
 
     def prompt(self, key: str, pending: Pending) -> str:
         key = key.format(arg=pending.arg, index=pending.arg.partition("|")[0])
@@ -159,7 +154,7 @@ class Coach:
         """What the open question's wording needs filled in."""
         if pending.offer == "resume" and self.profile.unfinished:
             left = self.profile.unfinished
-            return {"step": left["step"] + 1, "routine": self.title(left["routine"])}
+            return {"step": left.step + 1, "routine": self.title(left.routine)}
         if pending.offer in ("reminder", "meridiem"):
             morning = int(pending.arg[:2]) < 12 and pending.offer == "reminder"
             return {"time": spoken_time(pending.arg), "hour": spoken_hour(pending.arg),
@@ -195,10 +190,11 @@ class Coach:
         self.profile.disclaimer_heard = True
         return [self.say("disclaimer.first")]
 
-    def menu(self, lead: list[str], **extra: Any) -> Reply:
+    def menu(self, lead: list[str], *, card: Card | None = None,
+             screen: Screen | None = None) -> Reply:
         self.s.pending = Pending("menu")
         return self.ask(lead + [self.say("offer.menu")], [self.say("offer.menu_reprompt")],
-                        **extra)
+                        card=card, screen=screen)
 
     def offer(self, lead: list[str], routine_id: str) -> Reply:
         return self.pose(Pending("start", routine_id), lead)
@@ -244,9 +240,9 @@ class Coach:
         """An unfinished routine is offered again only at the same part of the day: last
         night's bedtime stretch is never the morning's offer."""
         left = self.profile.resume_offer(self.ctx.now.astimezone(UTC))
-        if not left or left["routine"] not in routine.ids():
+        if not left or left.routine not in routine.ids():
             return False
-        return routine.get(left["routine"]).kind == routine.get(self.offer_for_now()).kind
+        return routine.get(left.routine).kind == routine.get(self.offer_for_now()).kind
 
     def on_StartRoutineIntent(self, event: Event) -> Reply:
         choice = event.slots.get("routine")
@@ -276,7 +272,7 @@ class Coach:
         left = self.profile.unfinished
         if not left:
             return self.offer([], self.offer_for_now())
-        return self.start(left["routine"], [self.say("navigate.resume")], at=left["step"])
+        return self.start(left.routine, [self.say("navigate.resume")], at=left.step)
 
     def forget_saved(self, arg: str, event: Event) -> Reply:
         self.profile.unfinished = None
@@ -302,7 +298,7 @@ class Coach:
     def familiar(self, movement: str) -> bool:
         return self.profile.days_done(movement, self.ctx.now.date()) >= FAMILIAR_AFTER_DAYS
 
-    def render(self, chosen: routine.Routine, index: int, easier: bool = False,
+    def render(self, chosen: Routine, index: int, easier: bool = False,
                full: bool = False, words: Words | None = None) -> render.RenderedStep:
         movement = chosen.steps[index].movement
         return render.step(chosen, index, words or self.words, self.pace(),
@@ -310,17 +306,15 @@ class Coach:
                            short=not full and self.familiar(movement))
 
     def steps_from(self, index: int, lead: list[str], easier: bool = False,
-                   full: bool = False, said: dict[str, int] | None = None) -> Reply:
+                   full: bool = False, said: Mapping[str, int] | None = None) -> Reply:
         """Speak step ``index`` (and, in continuous mode, the steps after it). ``said``: the
         wording counts to render with, so that "repeat" says exactly the same words again."""
         chosen = self.routine
         assert chosen is not None
         index = max(0, min(index, len(chosen.steps) - 1))
-        if said is not None:  # from session attributes: trust nothing
-            said = {k: v for k, v in said.items() if isinstance(k, str) and type(v) is int}
         words = Words(self.ctx.locale, self.words.day, dict(said)) if said is not None else None
-        self.replay = {"step": index, "easier": easier, "full": full,
-                       "said": dict(said if said is not None else self.s.said)}
+        self.replay = ReplaySteps(index, easier, full,
+                                  dict(said if said is not None else self.s.said))
         parts = list(lead)
         screens: list[StepScreen] = []
         rate = self.pace().rate
@@ -357,7 +351,7 @@ class Coach:
         offer = "continue" if self.s.mode == "continuous" else "next"
         return self.pose(Pending(offer), parts, screen=screen)
 
-    def finish(self, chosen: routine.Routine, parts: list[str], screen: StepsScreen) -> Reply:
+    def finish(self, chosen: Routine, parts: list[str], screen: StepsScreen) -> Reply:
         today = self.ctx.now.date()
         self.profile.record_completion(chosen.id, today)
         for item in chosen.steps:
@@ -428,11 +422,11 @@ class Coach:
 
     def body_done(self, routine_id: str, lead: list[str]) -> Reply:
         """The answers become routine variants at once; only the variant ids are kept."""
-        before = dict(body=list(self.profile.body))
+        before = list(self.profile.body)
         self.profile.body = sorted(routine.known_variants(self.s.body or []))
         self.s.body = None
-        if self.profile.body != before["body"]:
-            self.s.undo = before
+        if self.profile.body != before:
+            self.s.undo = Undo(body=before)
         return self.after_body(routine_id, lead)
 
     def after_body(self, routine_id: str, lead: list[str]) -> Reply:
@@ -528,8 +522,7 @@ class Coach:
             return []
         before = self.assembled(routine_id, level)
         after = self.assembled(routine_id, level + 1)
-        self.s.undo = {"levels": dict(self.profile.levels),
-                       "level_since": dict(self.profile.level_since)}
+        self.s.undo = Undo(dict(self.profile.levels), dict(self.profile.level_since))
         self.profile.levels[routine_id] = level + 1
         self.profile.level_since[routine_id] = today.isoformat()
         what = self.change_words(routine.changes(before, after))
@@ -538,7 +531,7 @@ class Coach:
             lines.append(self.say("level.keep_hint"))
         return lines
 
-    def change_words(self, change: routine.Change) -> str:
+    def change_words(self, change: Change) -> str:
         if change.added:
             name = render.words_for(self.ctx.locale, change.added[0])["name"]
             return self.say("level.added", name=name)
@@ -548,9 +541,8 @@ class Coach:
                   ) -> list[str]:
         """After "that hurts" or a rise in pain: one level down, the easier version of that
         movement remembered, and the count towards the next level started again."""
-        self.s.undo = {"levels": dict(self.profile.levels),
-                       "level_since": dict(self.profile.level_since),
-                       "easier": {r: list(m) for r, m in self.profile.easier.items()}}
+        self.s.undo = Undo(dict(self.profile.levels), dict(self.profile.level_since),
+                           {r: list(m) for r, m in self.profile.easier.items()})
         lines = []
         level = self.profile.levels.get(routine_id, 0)
         if level > 0:
@@ -578,11 +570,17 @@ class Coach:
         return self.aside(lead)
 
     def undo(self) -> bool:
-        if not self.s.undo:
+        undo = self.s.undo
+        if undo is None:
             return False
-        for name, value in self.s.undo.items():
-            if name in ("levels", "level_since", "easier", "body"):
-                setattr(self.profile, name, value)
+        if undo.levels is not None:
+            self.profile.levels = undo.levels
+        if undo.level_since is not None:
+            self.profile.level_since = undo.level_since
+        if undo.easier is not None:
+            self.profile.easier = undo.easier
+        if undo.body is not None:
+            self.profile.body = undo.body
         self.s.undo = None
         return True
 
@@ -689,15 +687,11 @@ class Coach:
     def on_RepeatIntent(self, event: Event) -> Reply:
         last = self.s.repeat
         current = self.routine
-        if isinstance(last, dict) and isinstance(last.get("step"), int) and current:
-            if 0 <= last["step"] < len(current.steps):
-                said = last.get("said")
-                return self.steps_from(last["step"], [], easier=last.get("easier") is True,
-                                       full=last.get("full") is True,
-                                       said=said if isinstance(said, dict) else {})
-        if isinstance(last, dict) and isinstance(last.get("speech"), str):
-            again = last.get("reprompt")
-            return Reply(last["speech"], again if isinstance(again, str) else None, False)
+        if isinstance(last, ReplaySteps) and current and 0 <= last.step < len(current.steps):
+            return self.steps_from(last.step, [], easier=last.easier, full=last.full,
+                                   said=last.said)
+        if isinstance(last, ReplaySpeech):
+            return Reply(last.speech, last.reprompt, False)
         return self.on_HelpIntent(event)
 
     # -- waiting, finishing, hesitating, misunderstanding ---------------------------------------
@@ -872,10 +866,10 @@ class Coach:
         current = self.routine
         if current is not None:
             at = self.interrupted_step()
-            left = self.profile.unfinished or {}
+            left = self.profile.unfinished
             if current.soft and at == len(current.steps) - 1:
                 self.profile.record_completion(current.id, self.ctx.now.date())
-            elif (left.get("routine"), left.get("step")) != (current.id, at):
+            elif left is None or (left.routine, left.step) != (current.id, at):
                 # Only a place that moved is saved again: a session left open on another
                 # device must not undo a routine finished here since (see profile.merge).
                 self.profile.save_progress(current.id, at, self.ctx.now.astimezone(UTC))
@@ -892,8 +886,12 @@ class Coach:
 
     # -- questions ------------------------------------------------------------------------------
 
-    def book(self) -> Any:
-        return _answers().AnswerBook.for_locale(self.ctx.locale)
+    def book(self) -> AnswerBook:
+        # Question answering is imported on first use: most sessions never ask, and the Lambda
+        # cold start pays for every module imported up front.
+        from skill.core import answers
+
+        return answers.AnswerBook.for_locale(self.ctx.locale)
 
     def label(self, answer_id: str) -> str:
         found = self.book().get(answer_id)
@@ -901,14 +899,15 @@ class Coach:
             return ""
         return speech.escape(found.label or found.topic)
 
-    def after_answer(self, parts: list[str], answer_id: str | None, **extra: Any) -> Reply:
+    def after_answer(self, parts: list[str], answer_id: str | None, *,
+                     screen: Screen | None = None) -> Reply:
         self.s.answer = answer_id
         self.s.answered = True
         if self.routine:
-            return self.pose(self.routine_pending(), parts, **extra)
+            return self.pose(self.routine_pending(), parts, screen=screen)
         self.s.pending = Pending("start", self.offer_for_now())
         return self.ask(parts + [self.say("answer.after")], [self.say("answer.after_reprompt")],
-                        **extra)
+                        screen=screen)
 
     def answered(self, text: str, answer_id: str | None) -> Reply:
         screen = AnswerScreen(speech.plain_text(text), self.soft())
@@ -921,7 +920,8 @@ class Coach:
             if pending is not None and pending.offer in OFFERS:
                 return self.pose(pending, [self.say("answer.empty_pending")])
             return self.menu([self.say("answer.empty")])
-        safety = _safety()
+        from skill.core import answers, safety  # on first use, as in `book`
+
         found = safety.screen(question, self.ctx.locale)
         if found is not None and found.level in safety.ALARMS:
             return self.red_flag(found.advice)
@@ -946,7 +946,7 @@ class Coach:
             return self.pose(Pending("which", f"{first.id}|{second.id}"), [])
         answer = self.book().match(question)
         if answer is None:
-            _answers().log_unanswered(question)
+            answers.log_unanswered(question)
             lead = pointer + [self.say("answer.unknown")]
             if self.routine:
                 return self.pose(self.routine_pending(), lead)
@@ -1112,9 +1112,11 @@ class Coach:
         return Reply("", None, False, effect=ReminderCancel(self.profile.reminder))
 
     def on_EffectResult(self, event: Event) -> Reply:
-        outcome = event.slots.get("outcome")
-        kind = event.slots.get("kind")
-        if kind == "forget":
+        result = event.result
+        if result is None:  # an intent of that name, not the shell's report: not ours to act on
+            return self.on_FallbackIntent(event)
+        effect, outcome = result.effect, result.outcome
+        if isinstance(effect, ForgetProfile):
             if outcome != "ok":
                 return self.menu([self.say("forget.failed")])
             fresh = Profile()
@@ -1123,11 +1125,11 @@ class Coach:
             return self.close([self.say("forget.done")])
         if outcome == "permission":
             return self.permission_needed()
-        if kind == "create_reminder":
+        if isinstance(effect, ReminderRequest):
             hhmm = self.s.waiting or "22:00"
             self.s.waiting = None
             if outcome == "ok":
-                self.profile.reminder = event.slots.get("token")
+                self.profile.reminder = result.token
                 lead = [self.say("reminder.done", time=spoken_time(hhmm),
                                  when=self.say("reminder.every_morning" if int(hhmm[:2]) < 12
                                                else "reminder.every_night"))]

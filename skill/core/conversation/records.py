@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 #: The Alexa permission a nightly reminder needs; the manifest declares it.
 REMINDER_PERMISSION = "alexa::alerts:reminders:skill:readwrite"
@@ -18,10 +18,12 @@ _NO_SLOTS: Mapping[str, str] = MappingProxyType({})
 
 
 class Event(NamedTuple):
-    """What the person did: "Launch", an intent name, "SessionEnded" or "EffectResult"."""
+    """What the person did: "Launch", an intent name, "SessionEnded"; or "EffectResult", the
+    outcome of the work a reply asked the shell for (``result``, from the shell only)."""
 
     name: str
     slots: Mapping[str, str] = _NO_SLOTS
+    result: EffectResult | None = None
 
 
 class Context(NamedTuple):
@@ -58,10 +60,21 @@ class ForgetProfile(NamedTuple):
 Effect = ReminderRequest | ReminderCancel | ForgetProfile
 
 
+class EffectResult(NamedTuple):
+    """How the shell's work went: "ok"; "permission" (the device API wants the person's
+    consent first); "failed" (anything else: the API or the store did not answer)."""
+
+    effect: Effect
+    outcome: Literal["ok", "permission", "failed"]
+    token: str | None = None  # a new reminder's alert token
+
+
 class StepScreen(NamedTuple):
     """One step as an Echo Show shows it, timed from the start of the reply's speech."""
 
-    index: int  # 1-based
+    # 1-based. It hides tuple.index(), which nothing calls on a screen; the name is the one the
+    # screen's APL data uses (and tests/test_display.py builds a StepScreen with it).
+    index: int  # type: ignore[assignment]
     total: int
     name: str
     movement: str

@@ -8,9 +8,13 @@ hostile request sends back, each field falls back to its default alone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 MODES = ("guided", "continuous")
+
+_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 class Pending(NamedTuple):
@@ -30,6 +34,38 @@ class Spoken(NamedTuple):
     steps: tuple[tuple[int, float], ...] = ()  # (step index, offset in seconds)
 
 
+class ReplaySteps(NamedTuple):
+    """What "repeat" says after steps: step ``step`` rendered again with the wording counts it
+    was first said with (``said``), so that it is the same words. Steps are rendered again
+    rather than stored: session attributes travel with every request and response, and a step's
+    speech is thousands of characters."""
+
+    step: int  # 0-based
+    easier: bool = False
+    full: bool = False
+    said: Mapping[str, int] = _NO_COUNTS
+
+
+class ReplaySpeech(NamedTuple):
+    """What "repeat" says after a short reply: that reply, verbatim."""
+
+    speech: str
+    reprompt: str | None = None
+
+
+Replay = ReplaySteps | ReplaySpeech
+
+
+class Undo(NamedTuple):
+    """What "keep it as it was" puts back: the profile's fields as they were before a change
+    (None: a field the change left alone)."""
+
+    levels: dict[str, int] | None = None
+    level_since: dict[str, str] | None = None
+    easier: dict[str, list[str]] | None = None
+    body: list[str] | None = None
+
+
 class Session:
     """Everything the coach keeps between the turns of one session. (A plain class, not a
     dataclass: see records.py on import cost.)"""
@@ -44,8 +80,8 @@ class Session:
         self.step = 0
         self.mode = "guided"
         self.pending: Pending | None = None
-        #: what "repeat" says again: a step (index, easier) or the last short reply verbatim
-        self.repeat: dict[str, Any] | None = None
+        #: what "repeat" says again: a step, or the last short reply verbatim
+        self.repeat: Replay | None = None
         #: the answer "tell me more" expands, and whether any question was answered
         self.answer: str | None = None
         self.answered = False
@@ -67,7 +103,7 @@ class Session:
         #: the body check's answers so far, as variant ids
         self.body: list[str] | None = None
         #: what "keep it as it was" puts back: the profile fields as they were before a change
-        self.undo: dict[str, Any] | None = None
+        self.undo: Undo | None = None
 
     # -- the wire -----------------------------------------------------------------------------
 
@@ -77,8 +113,10 @@ class Session:
             out["routine"] = self.routine
         if self.pending:
             out["pending"] = list(self.pending)
-        if self.repeat:
-            out["repeat"] = self.repeat
+        if isinstance(self.repeat, ReplaySteps):
+            out["repeat"] = {**self.repeat._asdict(), "said": dict(self.repeat.said)}
+        elif self.repeat is not None:
+            out["repeat"] = self.repeat._asdict()
         if self.answer:
             out["answer"] = self.answer
         if self.answered:
@@ -102,8 +140,8 @@ class Session:
             out["pain"] = self.pain
         if self.body is not None:
             out["body"] = list(self.body)
-        if self.undo:
-            out["undo"] = self.undo
+        if self.undo is not None:
+            out["undo"] = {k: v for k, v in self.undo._asdict().items() if v is not None}
         return out
 
     @classmethod
@@ -119,8 +157,7 @@ class Session:
         if (isinstance(pending, list) and len(pending) == 2
                 and all(isinstance(p, str) for p in pending)):
             s.pending = Pending(pending[0], pending[1])
-        if isinstance(raw.get("repeat"), dict):
-            s.repeat = raw["repeat"]
+        s.repeat = _replay(raw.get("repeat"))
         if isinstance(raw.get("answer"), str):
             s.answer = raw["answer"]
         s.answered = raw.get("answered") is True
@@ -141,8 +178,7 @@ class Session:
         body = raw.get("body")
         if isinstance(body, list):
             s.body = [v for v in body if isinstance(v, str)]
-        if isinstance(raw.get("undo"), dict):
-            s.undo = raw["undo"]
+        s.undo = _undo(raw.get("undo"))
         return s
 
 
@@ -159,3 +195,45 @@ def _spoken(value: Any) -> Spoken | None:
         return Spoken(float(at), float(seconds), pairs)
     except (TypeError, ValueError):
         return None
+
+
+def _said(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and type(v) is int}
+
+
+def _replay(value: Any) -> Replay | None:
+    if not isinstance(value, dict):
+        return None
+    step = value.get("step")
+    if type(step) is int:
+        return ReplaySteps(step, value.get("easier") is True, value.get("full") is True,
+                           _said(value.get("said")))
+    speech, again = value.get("speech"), value.get("reprompt")
+    if isinstance(speech, str):
+        return ReplaySpeech(speech, again if isinstance(again, str) else None)
+    return None
+
+
+def _strings(value: Any) -> list[str] | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    return list(value)
+
+
+def _undo(value: Any) -> Undo | None:
+    """Each field as the coach wrote it, or None: a field put back wrong would be stored."""
+    if not isinstance(value, dict):
+        return None
+    levels, since, easier = value.get("levels"), value.get("level_since"), value.get("easier")
+    undo = Undo(
+        levels=({k: n for k, n in levels.items() if type(n) is int}
+                if isinstance(levels, dict) else None),
+        level_since=({k: d for k, d in since.items() if isinstance(d, str)}
+                     if isinstance(since, dict) else None),
+        easier=({k: m for k, v in easier.items() if (m := _strings(v)) is not None}
+                if isinstance(easier, dict) else None),
+        body=_strings(value.get("body")),
+    )
+    return None if undo == Undo() else undo
