@@ -237,6 +237,11 @@ def slot_names(sample: str) -> list[str]:
     return _SLOT.findall(sample)
 
 
+def typed_sample(sample: str, slots: dict[str, str]) -> str:
+    """``sample`` with each slot name replaced by its type: "{routine}" -> "{RoutineType}"."""
+    return _SLOT.sub(lambda m: "{" + str(slots.get(m.group(1))) + "}", sample)
+
+
 def normalise(sample: str) -> str:
     return " ".join(sample.lower().split())
 
@@ -447,9 +452,9 @@ def _check_said_samples(report: Report, file: str, lm: dict[str, Any]) -> None:
         said = resolver.said_samples(lm)
         stolen = []
         for intent, words, sample in said:
-            got = heard.resolve(words)
-            if got.intent != intent:
-                stolen.append((intent, sample, words, got.intent, got.sample or ""))
+            resolved = heard.resolve(words)
+            if resolved.intent != intent:
+                stolen.append((intent, sample, words, resolved.intent, resolved.sample or ""))
         _SAID_CHECKED.clear()
         _SAID_CHECKED[key] = (len(said), stolen)
     count, stolen = _SAID_CHECKED[key]
@@ -597,8 +602,7 @@ def _check_overlaps(report: Report, file: str, intents: list[Intent],
                 continue
             seen[key] = s_index
             # Two intents with the same sample (slot names replaced by their types) clash.
-            typed = _SLOT.sub(lambda m, slots=intent.slots: "{" + str(slots.get(m.group(1))) + "}",
-                              key)
+            typed = typed_sample(key, intent.slots)
             owners = literal_owner if not slot_names(key) else pattern_owner
             if typed in owners and owners[typed][0].name != intent.name:
                 other, other_index = owners[typed]
