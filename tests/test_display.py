@@ -53,6 +53,11 @@ class Session:
             user_id="amzn1.ask.account.display-test", device_id="amzn1.ask.device.1",
             supported_interfaces=dict(interfaces or {}))
 
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """The session attributes the last response sent back."""
+        return self.caller.attributes
+
     def send(self, request: dict[str, Any]) -> dict[str, Any]:
         envelope = envelopes.envelope(
             request, self.caller, request_id=f"amzn1.echo-api.request.{uuid.uuid4()}",
