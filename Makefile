@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 APT_STAMP  := .venv/.apt-installed
 PORT ?= 5000
 
-.PHONY: setup chat serve test eval bench validate model vectors check-template package lint \
+.PHONY: setup chat serve test test-fast eval bench validate model vectors check-template package lint \
 	clean lock audit
 
 # Hashed locks generated from pyproject.toml by `make lock` (scripts/lock.py); never edited by hand.
@@ -55,6 +55,10 @@ test: setup
 	$(PY) -m pytest
 	$(PY) -m tools eval
 	$(PY) scripts/audit.py
+
+# The quick loop while working: everything but the tests marked slow (pyproject.toml's markers).
+test-fast: $(PIP_STAMP) $(COMPILED)
+	$(PY) -m pytest -m "not slow"
 
 eval: $(PIP_STAMP)
 	$(PY) -m tools eval

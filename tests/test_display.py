@@ -299,12 +299,14 @@ def test_every_movement_a_routine_can_reach_has_its_own_pose() -> None:
     assert set(graphics) - movements == {display.REST_POSE}
 
 
+@pytest.mark.slow
 def test_the_poses_pass_amazons_apl_validator() -> None:
     findings = apl_suggester(display.document("steps"))
     assert not [f for f in findings if f["path"].startswith("/graphics")], findings
     assert not [f for f in findings if f["level"] == "ERROR"], findings
 
 
+@pytest.mark.slow
 def test_the_validator_would_catch_a_broken_pose() -> None:
     document = json.loads(json.dumps(display.document("steps")))
     document["graphics"]["side_knee_glide"]["items"].append({"type": "circle", "radius": 4})

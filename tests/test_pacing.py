@@ -118,6 +118,7 @@ def test_every_hold_takes_its_target_seconds_by_estimate() -> None:
     assert not off, "\n".join(off)
 
 
+@pytest.mark.slow
 def test_every_hold_takes_its_target_seconds_in_espeak(capsys: pytest.CaptureFixture[str]
                                                       ) -> None:
     espeak.ensure_available()

@@ -34,6 +34,8 @@ from skill.core import routine
 from tests.conversation import Conversation, language_model
 from tests.support import ssml
 
+pytestmark = pytest.mark.slow
+
 SOFT = '<prosody rate="90%" volume="soft">'
 HOSTILE = '& < " > \' ]]> <break time="30s"/>'
 QUERIES = [

@@ -257,6 +257,7 @@ def break_api(api: AlexaApi, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["500", "hanging"])
+@pytest.mark.slow
 def test_a_failing_api_gets_a_kind_answer_in_time_when_setting(
     evening: Callable[..., Conversation], api: AlexaApi, how: str
 ) -> None:
@@ -273,6 +274,7 @@ def test_a_failing_api_gets_a_kind_answer_in_time_when_setting(
 
 
 @pytest.mark.parametrize("how", ["500", "hanging"])
+@pytest.mark.slow
 def test_a_failing_api_gets_a_kind_answer_in_time_when_cancelling(
     evening: Callable[..., Conversation], api: AlexaApi, how: str
 ) -> None:

@@ -17,6 +17,8 @@ from tests.support.dynalite import create_skill_table, running_dynalite
 from tests.support.ssml import platform_errors, platform_errors_many, response_errors, spoken_text
 from tests.support.virtual_alexa import VirtualAlexa, VirtualAlexaError
 
+pytestmark = pytest.mark.slow
+
 
 def speak(body: str) -> str:
     return f"<speak>{body}</speak>"
