@@ -57,8 +57,11 @@ test: setup
 	$(PY) scripts/audit.py
 
 # The quick loop while working: everything but the tests marked slow (pyproject.toml's markers).
+# Their temporary files go to memory (/dev/shm) where there is one: the SQLite stores the
+# conversation tests open then cost no waits on the disk.
 test-fast: $(PIP_STAMP) $(COMPILED)
-	$(PY) -m pytest -m "not slow"
+	@tmp=$$(mktemp -d /dev/shm/pytest-fast-XXXXXX 2>/dev/null || mktemp -d); \
+	$(PY) -m pytest -m "not slow" --basetemp="$$tmp/t"; status=$$?; rm -rf "$$tmp"; exit $$status
 
 eval: $(PIP_STAMP)
 	$(PY) -m tools eval

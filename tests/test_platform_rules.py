@@ -325,25 +325,19 @@ def test_every_reachable_response_passes_the_platform_rules(
     explored = time.perf_counter() - started
 
     # One batch for the validator: every distinct speech and reprompt in one node round trip.
-    texts: set[str] = set()
-    for _, envelope in found.responses.values():
-        response = envelope.get("response") or {}
-        for speech in (response.get("outputSpeech"), (response.get("reprompt") or {})
-                       .get("outputSpeech")):
-            if isinstance(speech, dict) and isinstance(speech.get("ssml"), str):
-                texts.add(speech["ssml"])
-    ordered = sorted(texts)
-    checked = dict(zip(ordered, ssml.platform_errors_many(ordered), strict=True))
-    monkeypatch.setattr(ssml, "platform_errors_many",
-                        lambda items, locale="en-US": [list(checked[i]) for i in items])
-
+    responses = [(envelope, request_type) for request_type, envelope in found.responses.values()]
     problems: Counter[str] = Counter()
     examples: dict[str, str] = {}
-    for request_type, envelope in found.responses.values():
-        for error in ssml.response_errors(envelope, request_type=request_type):
+    for (envelope, _), errors in zip(responses, ssml.responses_errors(responses), strict=True):
+        for error in errors:
             rule = error.split("]")[0] + "]"
             problems[rule] += 1
             examples.setdefault(rule, f"{error}\n    in {json.dumps(envelope)[:600]}")
+    texts = {part["ssml"] for envelope, _ in responses
+             for part in ((envelope.get("response") or {}).get("outputSpeech"),
+                          ((envelope.get("response") or {}).get("reprompt") or {})
+                          .get("outputSpeech"))
+             if isinstance(part, dict) and isinstance(part.get("ssml"), str)}
     total = time.perf_counter() - started
     with capsys.disabled():
         print(f"\nplatform sweep: {found.requests} requests, {found.expanded} states expanded"

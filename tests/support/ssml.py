@@ -107,3 +107,28 @@ def response_errors(
     return rules.response_problems(
         response_envelope, request_type=request_type,
         check=lambda items: platform_errors_many(items, locale))
+
+
+def responses_errors(responses: list[tuple[dict[str, Any], str | None]],
+                     locale: str = "en-US") -> list[list[str]]:
+    """`response_errors` for each (response envelope, request type), every distinct speech and
+    reprompt checked in one node round trip."""
+    texts: list[str] = []
+    for envelope, _ in responses:
+        response = envelope.get("response")
+        if not isinstance(response, dict):
+            continue
+        reprompt = response.get("reprompt")
+        for part in (response.get("outputSpeech"),
+                     reprompt.get("outputSpeech") if isinstance(reprompt, dict) else None):
+            if isinstance(part, dict) and isinstance(part.get("ssml"), str):
+                texts.append(part["ssml"])
+    unique = list(dict.fromkeys(texts))
+    checked = dict(zip(unique, platform_errors_many(unique, locale) if unique else [],
+                       strict=True))
+
+    def check(items: list[str]) -> list[list[str]]:
+        return [list(checked[i]) if i in checked else platform_errors(i, locale) for i in items]
+
+    return [rules.response_problems(envelope, request_type=kind, check=check)
+            for envelope, kind in responses]
