@@ -162,7 +162,7 @@ def dynamodb_backend(db: Dynalite, monkeypatch: pytest.MonkeyPatch) -> Backend:
     return Backend("dynamodb", adapter, raw, outage)
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+@pytest.fixture(params=["sqlite", pytest.param("dynamodb", marks=pytest.mark.slow)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> Backend:
     if request.param == "sqlite":
@@ -285,6 +285,7 @@ def test_it_plugs_into_ask_sdks_attributes_manager(backend: Backend) -> None:
     assert backend.load(ALICE) == {"streak": 7}
 
 
+@pytest.mark.slow
 def test_an_outage_fails_fast_and_loses_nothing(backend: Backend) -> None:
     backend.save(ALICE, {"streak": 9, "name": "Alice"})
     assert backend.load(ALICE) == {"streak": 9, "name": "Alice"}  # warm connections, as mid-session
@@ -384,6 +385,7 @@ def logged(error: StorageUnavailable, caplog: pytest.LogCaptureFixture, **where:
     return line
 
 
+@pytest.mark.slow
 def test_a_throttled_table_says_so(dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch,
                                    caplog: pytest.LogCaptureFixture) -> None:
     """dynalite cannot throttle: a botocore hook answers as a throttled DynamoDB does."""
@@ -405,6 +407,7 @@ def test_a_throttled_table_says_so(dynalite: Dynalite, monkeypatch: pytest.Monke
     assert "provisioned throughput" in line
 
 
+@pytest.mark.slow
 def test_an_item_over_400_kb_is_refused_by_dynamodb_and_says_so(
     dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -509,6 +512,7 @@ def test_sqlite_treats_an_expired_record_as_gone(tmp_path: Path) -> None:
     assert store.get_attributes(envelope(ALICE)) == {}
 
 
+@pytest.mark.slow
 def test_sqlite_is_safe_for_several_processes_at_once(tmp_path: Path) -> None:
     path = tmp_path / "skill.db"
     writer = textwrap.dedent(f"""
@@ -585,6 +589,7 @@ def unanswering_server(*, accept: bool) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("accept", [True, False], ids=["request-hangs", "connect-hangs"])
+@pytest.mark.slow
 def test_dynamodb_worst_case_gives_up_in_time(
     dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch, accept: bool
 ) -> None:
@@ -613,6 +618,7 @@ def test_dynamodb_never_creates_or_describes_the_table(
     assert set(dynalite.counts()) == {"GetItem", "UpdateItem", "PutItem"}
 
 
+@pytest.mark.slow
 def test_dynamodb_items_keep_the_stock_adapter_layout(
     dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -640,6 +646,7 @@ def test_importing_storage_does_not_import_boto3() -> None:
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_dynamodb_without_a_region_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     code = textwrap.dedent("""
         from skill.alexa.storage import StorageUnavailable, adapter_from_env
@@ -654,6 +661,7 @@ def test_dynamodb_without_a_region_is_unavailable_not_a_crash(tmp_path: Path) ->
     assert result.stdout.startswith("unavailable:") and "region" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_skill_that_cannot_set_up_its_store_says_so_at_error(tmp_path: Path) -> None:
     code = textwrap.dedent("""
         import logging
@@ -671,6 +679,7 @@ def test_a_skill_that_cannot_set_up_its_store_says_so_at_error(tmp_path: Path) -
         '(AWS_REGION)"'), result.stderr
 
 
+@pytest.mark.slow
 def test_dynamodb_region_can_come_from_the_env_mapping_alone(tmp_path: Path) -> None:
     code = textwrap.dedent("""
         from skill.alexa.storage import DynamoDbStore, adapter_from_env
@@ -684,6 +693,7 @@ def test_dynamodb_region_can_come_from_the_env_mapping_alone(tmp_path: Path) -> 
     assert result.stdout.strip() == "eu-west-1"
 
 
+@pytest.mark.slow
 def test_dynamodb_item_written_by_the_stock_adapter_is_revision_0(
     dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
