@@ -437,6 +437,7 @@ class _Reach(NamedTuple):
     ends: frozenset[str]
     nearest: str  # "", "term" or "symptom"
     near_window: int
+    across: frozenset[str] = frozenset()  # words that may stand between a "but" and the trigger
 
 
 class _Lexicon(NamedTuple):
@@ -449,6 +450,10 @@ class _Lexicon(NamedTuple):
     absent_advice: str
     places: dict[str, dict[str, str]]
     classes: frozenset[str]
+    #: Pronouns that are someone else's unless they point back at one of the `antecedents`
+    #: classes ("my legs feel like they're giving out").
+    pronouns: frozenset[str] = frozenset()
+    antecedents: frozenset[str] = frozenset()
 
 
 def _entries(phrases: Iterable[str], kind: str, value: Any) -> Iterator[_Entry]:
@@ -495,6 +500,7 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
                 ends=frozenset(" ".join(words(e)) for e in ends),
                 nearest=str(group.get("nearest", table.get("nearest", ""))),
                 near_window=int(group.get("near_window", table.get("near_window", 2))),
+                across=frozenset(group.get("across", table.get("across", []))),
             )
             for direction in ("forward", "backward", "both", "near"):
                 for entry in _entries(group.get(direction, []), "trigger",
@@ -540,6 +546,8 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         absent_advice=" ".join(data[MENTIONED_ABSENT]["advice"].split()),
         places=data["places"],
         classes=classes - {"negators"},
+        pronouns=frozenset(context["experiencer"].get("pronouns", [])),
+        antecedents=frozenset(context["experiencer"].get("antecedents", [])),
     )
 
 
@@ -616,6 +624,10 @@ def _scopes(units: Sequence[_Unit], lex: _Lexicon) -> list[set[str]]:
         if unit.kind != "trigger":
             continue
         category, direction, reach = unit.value
+        if unit.text in lex.pronouns and any(
+            u.kind == "term" and u.value & lex.antecedents for u in units[:k]
+        ):
+            continue  # "my legs ... they": the legs, not another person
         if direction == "near":
             _near(units, k, category, reach, lex, reached)
             continue
@@ -647,8 +659,14 @@ def _reach(units: Sequence[_Unit], k: int, step: int, category: str, reach: _Rea
     j, count = k + step, 0
     if step == 1 and j < len(units) and units[j].kind == "comma":
         return  # "no, my legs are numb": the "no" answers something else
-    if step == -1 and j >= 0 and units[j].kind == "stop":
-        j -= 1  # "numb for a minute but it went away": the "but" joins the two
+    if step == -1:
+        # "numb for a minute but it went away", "a fever but my temperature is normal again":
+        # the "but" joins the two when only the trigger's subject stands between them.
+        gap = j
+        while gap >= 0 and k - gap <= 4 and units[gap].text in reach.across:
+            gap -= 1
+        if gap >= 0 and units[gap].kind == "stop":
+            j = gap - 1
     while 0 <= j < len(units) and count < window:
         other = units[j]
         if other.kind == "stop" or other.text in ends or other.text.split()[0] in ends:

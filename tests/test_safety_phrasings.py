@@ -1,0 +1,253 @@
+"""More ways to say each red flag, and more remarks that only look like one (round two).
+
+The phrasings are the project's own, written for these tests from the NHS list of signs: none is
+taken from the real-world evaluation sets (tests/eval/sets/). Each group exercises a rule in
+content/en/safety.toml that is meant to generalise (a synonym, a word order, a scope), so a
+rule that breaks fails here, not only on the eval sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from skill.core.safety import screen
+
+EMERGENCY = [
+    # numbness in the saddle area
+    "my bum feels numb",
+    "I've got no feeling in my backside",
+    "numb around my privates",
+    "my inner thighs are numb",
+    "I can't feel the paper when I wipe",
+    "tingling in my groin",
+    "my genitals feel numb",
+    "I have reduced sensation in my buttocks",
+    "numbness in my saddle area",
+    "there's a numb patch on my bum",
+    "my crotch has gone numb",
+    "I've lost feeling around my anus",
+    "no sensation when I wipe",
+    "one bum cheek is numb",
+    # bladder and bowels
+    "I wet myself without realising",
+    "I can't empty my bladder properly",
+    "my bladder won't empty",
+    "I'm struggling to pee",
+    "I can't control my bowels",
+    "I pooed myself",
+    "I have to push to pee",
+    "my stream is really weak now",
+    "I haven't been able to pee all day",
+    "I can't feel when I need a poo",
+    "I've lost control of my bowels",
+    "I dribble urine",
+    "I'm not able to hold my wee",
+    "I keep having to rush to the loo since my back went",
+    "I'm weeing far more often since my back started",
+    "I keep needing to urinate every few minutes",
+    "it's harder to start peeing than it used to be",
+    "I find it hard to stop the flow once I start",
+    "I've had a sudden urge to open my bowels and couldn't hold it",
+    # sexual function
+    "I can't get hard anymore since my back injury",
+    "my erections have stopped since the back pain",
+    "I can't orgasm since my back went",
+    "erectile dysfunction since my back pain began",
+    "I've become impotent since my back injury",
+    "I can't get or maintain an erection lately",
+    "since I hurt my back I can't keep it up",
+    # both legs
+    "both my legs have gone weak",
+    "my legs feel like jelly",
+    "I can hardly lift my legs",
+    "my legs are heavy and dragging",
+    "my legs keep buckling",
+    "my legs won't hold me up",
+    "I'm losing strength in my legs",
+    "my legs feel numb and tingly",
+    "I've got numbness down both legs",
+    "I can't feel my feet",
+    "my legs feel like lead",
+    "my legs feel like they're going to give way",
+    "my legs feel like they don't belong to me",
+    "I have to stop and sit down after a short walk because my legs go numb",
+    "I walk a few hundred yards and my legs go weak",
+    # chest and breathing
+    "my chest feels tight",
+    "pain in my chest",
+    "there's pressure on my chest",
+    "I'm finding it hard to breathe",
+    "I'm breathless and my back hurts",
+    "my chest hurts when I breathe",
+    "the pain goes from my back through to my chest",
+]
+
+URGENT = [
+    ("I'm running a fever", "fever"),
+    ("I feel hot and shivery", "fever"),
+    ("I've got a temperature and my back's killing me", "fever"),
+    ("I've been sweating buckets at night", "fever"),
+    ("I've had chills all day", "fever"),
+    ("my temperature is thirty nine", "fever"),
+    ("I feel feverish", "fever"),
+    ("I fell off a ladder", "fall_or_accident"),
+    ("I slipped in the shower and hurt my back", "fall_or_accident"),
+    ("I took a bad fall", "fall_or_accident"),
+    ("I was in a car accident last week", "fall_or_accident"),
+    ("I came off my bike and landed on my back", "fall_or_accident"),
+    ("I tumbled down the stairs", "fall_or_accident"),
+    ("I was rear ended at the lights", "fall_or_accident"),
+    ("I fell backwards onto the floor", "fall_or_accident"),
+    ("since my fall my back has hurt", "fall_or_accident"),
+    ("I had a skiing accident", "fall_or_accident"),
+    ("a heavy box dropped onto my back", "fall_or_accident"),
+    ("a shelf fell on me", "fall_or_accident"),
+    ("I've had cancer before", "cancer_history"),
+    ("I'm a cancer survivor and my back hurts", "cancer_history"),
+    ("I had chemo last year", "cancer_history"),
+    ("I have a history of breast cancer", "cancer_history"),
+    ("I was treated for lymphoma", "cancer_history"),
+    ("I had a tumour removed", "cancer_history"),
+    ("I've lost weight and I'm not sure why", "weight_loss"),
+    ("the weight is just falling off me", "weight_loss"),
+    ("I've dropped a dress size without dieting", "weight_loss"),
+    ("I've lost two stone and I haven't been trying", "weight_loss"),
+    ("my weight has dropped for no reason", "weight_loss"),
+    ("my trousers are getting baggy and I'm eating the same", "weight_loss"),
+    ("the scales keep dropping though I eat normally", "weight_loss"),
+    ("the pain is unbearable and keeps getting worse", "severe_worsening"),
+    ("it's agony and it's getting worse every day", "severe_worsening"),
+    ("the pain is severe and constant", "severe_worsening"),
+    ("painkillers aren't helping and it keeps getting worse", "severe_worsening"),
+    ("it's worse every week despite the physio", "severe_worsening"),
+    ("what should I do if my pain is excruciating and getting worse", "severe_worsening"),
+    ("it kills when I cough", "cough_sneeze"),
+    ("sneezing sends a sharp pain through my back", "cough_sneeze"),
+    ("every time I sneeze my back hurts", "cough_sneeze"),
+    ("coughing is agony", "cough_sneeze"),
+    ("it's painful to cough", "cough_sneeze"),
+    ("a sneeze feels like a knife in my back", "cough_sneeze"),
+    ("I can't even sneeze without my back screaming", "cough_sneeze"),
+    ("it stabs when I cough", "cough_sneeze"),
+    ("the pain is between my shoulder blades", "upper_back"),
+    ("my middle back hurts", "upper_back"),
+    ("there's an ache between my shoulder blades", "upper_back"),
+    ("it hurts right between the shoulder blades", "upper_back"),
+    ("there's a lump on my spine", "lump_or_shape"),
+    ("I've found a bump on my lower back", "lump_or_shape"),
+    ("there's a hard lump near the bottom of my spine on the left side", "lump_or_shape"),
+    ("my spine is sticking out", "lump_or_shape"),
+    ("the pain wakes me up every night and nothing eases it", "night_pain"),
+    ("I can't sleep because the pain is so bad", "night_pain"),
+    ("the pain keeps me up at night and no position helps", "night_pain"),
+    ("at night nothing I try takes the pain away", "night_pain"),
+]
+
+MENTION = [
+    "I'm thirty and have been stiff every morning for months and it lasts over an hour",
+    "the stiffness lasts all morning and gets better with exercise, I'm only twenty four",
+    "I've had stiff mornings for a year and it eases when I move around",
+    "my back is stiff for two hours every morning and gets worse when I rest",
+    "I've had morning stiffness for years that wears off by lunchtime",
+    "it's stiffer after resting and a jog loosens it up",
+    "for ages now it takes me an hour every morning before I can straighten up",
+]
+
+HARMLESS = [
+    "I have spring fever",
+    "I'm falling for him",
+    "I fall asleep watching TV",
+    "the stock market crashed",
+    "my horoscope says cancers are lucky today",
+    "the temperature dropped last night",
+    "I lost my phone",
+    "my coffee is weak",
+    "I had a sneezing fit from the dust",
+    "I've got a cough from this cold",
+    "that's a weight off my mind",
+    "the kids are a pain in the bum",
+    "this song gives me chills",
+    "I'm numb to the news these days",
+    "my feet fell asleep while I was kneeling but they woke up",
+    "I was on pins and needles all day",
+    "she did a number on me",
+    "a number of people told me to stretch",
+    "I tripped over the dog yesterday but nothing happened",
+    "I fell over but I wasn't hurt",
+    "it feels like I got hit by a bus after moving house",
+    "I had a fever last month but it's long gone",
+    "I had a cold with a temperature but my temperature is normal again",
+    "my leg went numb from kneeling so long until it woke up",
+    "I'm a typical cancer, very emotional",
+    "my moon is in cancer",
+    "I get this falling sensation just as I drift off and I jerk awake",
+    "I feel like I'm falling as I drop off to sleep",
+    "my legs feel like jelly after a long run",
+    "after a tough workout my legs feel heavy",
+    "I'm peeing all the time now I'm pregnant",
+    "I need to pee more when I drink coffee",
+    "I'm so clumsy I have little accidents all the time",
+    "I've always been accident prone",
+    "my dog's bladder is weak",
+    "my son has chest pains",
+    "my wife's legs are numb",
+    "my friend has bladder cancer",
+    "my mother's cancer came back",
+    "my neighbour had a fall",
+]
+
+QUESTIONS = [
+    "what should I watch out for",
+    "what counts as a red flag",
+    "is losing weight a bad sign",
+    "can sciatica affect both legs",
+    "what does saddle anaesthesia feel like",
+    "could a fall cause a slipped disc",
+    "how would I know if it's cauda equina",
+    # as the carrier hands them over: the question word is gone
+    "causes numbness in the bottom",
+    "should I worry about chest pain",
+    "incontinence with back pain be an emergency",
+    "numbness in the groin be serious",
+]
+
+DENIED = [
+    "no fever or chills",
+    "I haven't fallen or had any accident",
+    "I have no trouble peeing",
+    "I don't have any tingling down there",
+    "no weight loss",
+    "I've never had cancer",
+    "it doesn't get worse when I cough",
+]
+
+
+def _level(text: str) -> str | None:
+    found = screen(text)
+    return found.level if found else None
+
+
+@pytest.mark.parametrize("user_says", EMERGENCY)
+def test_more_ways_to_say_an_emergency(user_says: str) -> None:
+    assert _level(user_says) == "emergency", (user_says, screen(user_says))
+
+
+@pytest.mark.parametrize(("user_says", "sign"), URGENT)
+def test_more_ways_to_say_an_urgent_sign(user_says: str, sign: str) -> None:
+    found = screen(user_says)
+    assert found is not None and (found.level, found.sign) == ("urgent", sign), (user_says, found)
+
+
+@pytest.mark.parametrize("user_says", MENTION)
+def test_more_ways_to_describe_the_inflammatory_pattern(user_says: str) -> None:
+    assert _level(user_says) == "mention", (user_says, screen(user_says))
+
+
+@pytest.mark.parametrize("user_says", HARMLESS + QUESTIONS)
+def test_more_remarks_that_only_look_like_a_red_flag(user_says: str) -> None:
+    assert _level(user_says) in (None, "absent"), (user_says, screen(user_says))
+
+
+@pytest.mark.parametrize("user_says", DENIED)
+def test_more_denials_get_the_gentle_line(user_says: str) -> None:
+    assert _level(user_says) == "absent", (user_says, screen(user_says))
