@@ -80,6 +80,12 @@ EMERGENCY = [
     "I'm breathless and my back hurts",
     "my chest hurts when I breathe",
     "the pain goes from my back through to my chest",
+    # a part gone to sleep that stays asleep; feeling barely there when wiping
+    "it's like my bottom has gone to sleep and it won't wake up",
+    "when I go to the toilet and wipe I can barely feel it",
+    "sitting on the toilet feels odd, like I can't feel the seat",
+    "I haven't had a wee since yesterday and my back is killing me",
+    "my legs feel like they're made of lead",
 ]
 
 URGENT = [
@@ -90,6 +96,7 @@ URGENT = [
     ("I've had chills all day", "fever"),
     ("my temperature is thirty nine", "fever"),
     ("I feel feverish", "fever"),
+    ("I woke up soaked in sweat", "fever"),
     ("I fell off a ladder", "fall_or_accident"),
     ("I slipped in the shower and hurt my back", "fall_or_accident"),
     ("I took a bad fall", "fall_or_accident"),
@@ -115,6 +122,8 @@ URGENT = [
     ("my weight has dropped for no reason", "weight_loss"),
     ("my trousers are getting baggy and I'm eating the same", "weight_loss"),
     ("the scales keep dropping though I eat normally", "weight_loss"),
+    ("I've gone down two sizes and I'm not dieting", "weight_loss"),
+    ("people keep saying I look thinner and I haven't changed anything", "weight_loss"),
     ("the pain is unbearable and keeps getting worse", "severe_worsening"),
     ("it's agony and it's getting worse every day", "severe_worsening"),
     ("the pain is severe and constant", "severe_worsening"),
@@ -137,10 +146,13 @@ URGENT = [
     ("I've found a bump on my lower back", "lump_or_shape"),
     ("there's a hard lump near the bottom of my spine on the left side", "lump_or_shape"),
     ("my spine is sticking out", "lump_or_shape"),
+    ("one side of my back looks bigger than the other", "lump_or_shape"),
+    ("my back has become curved", "lump_or_shape"),
     ("the pain wakes me up every night and nothing eases it", "night_pain"),
     ("I can't sleep because the pain is so bad", "night_pain"),
     ("the pain keeps me up at night and no position helps", "night_pain"),
     ("at night nothing I try takes the pain away", "night_pain"),
+    ("the pain wakes me up in the night and I can't get back to sleep", "night_pain"),
 ]
 
 MENTION = [
@@ -194,6 +206,13 @@ HARMLESS = [
     "my friend has bladder cancer",
     "my mother's cancer came back",
     "my neighbour had a fall",
+    "I feel numb about the whole thing",
+    "I've got a lump of ice on my back to numb the pain",
+    "I had a fall last year but I'm fine now",
+    "I watched a documentary about a car accident",
+    "the heating makes me sweat at night",
+    "my MRI says I have a bulging disc",
+    "the film about the car crash was awful",
 ]
 
 QUESTIONS = [
@@ -209,6 +228,7 @@ QUESTIONS = [
     "should I worry about chest pain",
     "incontinence with back pain be an emergency",
     "numbness in the groin be serious",
+    "what should I do if I fall",
 ]
 
 DENIED = [

@@ -647,8 +647,8 @@ def _near(units: Sequence[_Unit], k: int, category: str, reach: _Reach, lex: _Le
         if other.kind == "comma":
             continue
         count += 1
-        if count > reach.near_window or other.kind == "stop":
-            return
+        if count > reach.near_window or other.kind == "stop" or other.text in reach.ends:
+            return  # "is my leg numb": the speaker's own leg, asked about
         if other.kind in ("term", "capacity") and other.value & lex.symptoms:
             reached[j].add(category)
 
