@@ -565,6 +565,32 @@ def test_nothing_is_read_or_parsed_at_import() -> None:
     assert json.loads(out) == [0, 0]
 
 
+def test_the_bundle_holds_the_screens_patterns_indexed_by_their_first_words() -> None:
+    """`make model` expands and indexes the phrases once, at build time: the bundle's copy is
+    what the TOML compiles to, so the runtime only loads it."""
+    bundled = content.load("en/safety.toml")
+    assert bundled["compiled"]["format"] == safety.FORMAT
+    assert bundled["compiled"] == safety.precompile(_rules())
+
+
+def test_a_stale_or_missing_index_is_rebuilt_not_trusted() -> None:
+    rules = _rules()
+    for compiled in (None, {"format": -1}):
+        lex = safety.compile_lexicon({**rules, "compiled": compiled})
+        units = safety._units(safety.words("my legs are numb"), lex)
+        assert [u.kind for u in units][-1] == "term"
+
+
+def test_the_first_words_expand_only_the_patterns_they_can_start() -> None:
+    """A process's first free-text words build the part of the trie their own words start,
+    not the whole file (the first question's cost stays small however the rules grow)."""
+    lex = safety.compile_lexicon(content.load("en/safety.toml"))
+    assert lex.main.built == {}
+    safety._units(safety.words("my legs are numb"), lex)
+    first_words = len(lex.main.index["root"]["w"]) + len(lex.main.index["start"].get("w", {}))
+    assert 0 < len(lex.main.built) <= 8 < first_words // 10
+
+
 @pytest.mark.parametrize(("said", "hurts"), [
     ("it really hurts", True), ("my back hurts when i do this one", True),
     ("i've got a sharp pain in my hip", True), ("ouch", True),
