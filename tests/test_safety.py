@@ -575,10 +575,15 @@ def test_the_bundle_holds_the_screens_patterns_indexed_by_their_first_words() ->
 
 def test_a_stale_or_missing_index_is_rebuilt_not_trusted() -> None:
     rules = _rules()
-    for compiled in (None, {"format": -1}):
-        lex = safety.compile_lexicon({**rules, "compiled": compiled})
+    # an index of other patterns: one more phrase shifts every number after it
+    terms = {"aaa": ["zzz"], **rules["terms"]}
+    bundled = content.load("en/safety.toml")["compiled"]
+    for data in ({**rules, "compiled": None}, {**rules, "compiled": {"format": -1}},
+                 {**rules, "terms": terms, "compiled": bundled}):
+        lex = safety.compile_lexicon(data)
         units = safety._units(safety.words("my legs are numb"), lex)
         assert [u.kind for u in units][-1] == "term"
+        assert "numb" in units[-1].value
 
 
 def test_the_first_words_expand_only_the_patterns_they_can_start() -> None:

@@ -21,6 +21,7 @@ question does not pay for the whole file and each word is compared with a handfu
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, NamedTuple
@@ -540,16 +541,17 @@ def _entries(phrases: Iterable[str], kind: str, value: Any) -> Iterator[_Entry]:
 
 
 #: The shape of `precompile`'s output; the bundle's copy is used only when it matches.
-FORMAT = 2
+FORMAT = 3
 
 
 def _main_patterns(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """(pattern, kind, value) for every phrase of the main trie, in the file's order."""
+    """(pattern, kind, value) for every phrase of the main trie, classes in name order (the
+    bundle's JSON sorts its keys, and the index numbers the patterns in this order)."""
     context = data["context"]
     found: list[tuple[str, str, Any]] = []
-    for name, phrases in data["terms"].items():
+    for name, phrases in sorted(data["terms"].items()):
         found += [(p, "term", frozenset({name})) for p in phrases]
-    for name, phrases in data.get("capacities", {}).items():
+    for name, phrases in sorted(data.get("capacities", {}).items()):
         if name != "negators":
             found += [(p, "capacity", frozenset({name})) for p in phrases]
     for category in CATEGORIES:
@@ -587,69 +589,61 @@ def _check(patterns: Iterable[tuple[str, str, Any]]) -> None:
                 raise ValueError(f"{entry.text!r} is both a {known.kind} and a {entry.kind}")
 
 
+def _pattern_lists(data: dict[str, Any]) -> dict[str, Any]:
+    """The patterns of each trie, numbered as the index numbers them: "main", "senses", "cues"
+    (one list per cue rule). Cheap: nothing is expanded here."""
+
+    def patterns(rows: Iterable[tuple[str, str, Any]]) -> list[_Pattern]:
+        return [_Pattern(text.strip("^$ "), _Entry((), kind, value, text, text.startswith("^"),
+                                                    text.endswith("$")))
+                for text, kind, value in rows]
+
+    return {
+        "main": patterns(_main_patterns(data)),
+        "senses": patterns((p, "sense", None) for p in data["senses"]["phrases"]),
+        "cues": [patterns((p, "sense", None) for p in rule["cues"])
+                 for rule in data["senses"].get("cue", [])],
+    }
+
+
+def _fingerprint(lists: dict[str, Any]) -> int:
+    """A checksum of the patterns in index order, so an index is never read against others."""
+    texts = [p.entry.text for part in (lists["main"], lists["senses"], *lists["cues"])
+             for p in part]
+    return zlib.crc32("\n".join(texts).encode())
+
+
 def precompile(data: dict[str, Any]) -> dict[str, Any]:
-    """One language's phrases (safety.toml), checked, with the index of their first words, as
+    """One language's phrases (safety.toml) checked, and each trie's index of first words as
     JSON data. `make model` writes this into the bundle, so a process's first free-text words
     only load it and expand the few patterns their words can start; without it,
     `compile_lexicon` works it out on first use."""
-    main = _main_patterns(data)
-    _check(main)
-    reaches: dict[_Reach, int] = {}
-
-    def rows(patterns: Iterable[tuple[str, str, Any]]) -> dict[str, Any]:
-        found: list[list[Any]] = []
-        for pattern, kind, value in patterns:
-            list(_entries([pattern], kind, value))  # a phrase that cannot be read fails here
-            if kind == "trigger":
-                category, direction, reach = value
-                value = [category, direction, reaches.setdefault(reach, len(reaches))]
-            elif value is not None:
-                value = sorted(value)
-            found.append([pattern, kind, value])
-        return {"patterns": found, "index": _index(_patterns(found, []))}
-
-    tries = {
-        "main": rows(main),
-        "senses": rows((p, "sense", None) for p in data["senses"]["phrases"]),
-        "cues": [rows((p, "sense", None) for p in rule["cues"])
-                 for rule in data["senses"].get("cue", [])],
-    }
-    return {"format": FORMAT, **tries,
-            "reaches": [[r.window, sorted(r.ends), r.nearest, r.near_window, sorted(r.across)]
-                        for r in reaches]}
-
-
-def _patterns(rows: Iterable[Sequence[Any]], reaches: Sequence[_Reach]) -> list[_Pattern]:
-    found: list[_Pattern] = []
-    for pattern, kind, value in rows:
-        if kind == "trigger":
-            value = (value[0], value[1], reaches[value[2]] if reaches else None)
-        elif value is not None:
-            value = frozenset(value)
-        anchored, final = pattern.startswith("^"), pattern.endswith("$")
-        found.append(_Pattern(pattern.strip("^$ "),
-                              _Entry((), kind, value, pattern, anchored, final)))
-    return found
+    _check(_main_patterns(data))
+    lists = _pattern_lists(data)
+    for patterns in [lists["main"], lists["senses"], *lists["cues"]]:
+        for pattern in patterns:  # a phrase that cannot be read fails here, at build time
+            entry = pattern.entry
+            list(_entries([entry.text], entry.kind, entry.value))
+    return {"format": FORMAT, "main": _index(lists["main"]), "senses": _index(lists["senses"]),
+            "cues": [_index(cues) for cues in lists["cues"]],
+            "patterns": _fingerprint(lists)}
 
 
 def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
-    """The rules of one language's safety.toml, ready to screen with: the patterns and their
-    index come from the bundle (`precompile`, run by `make model`) when it holds them."""
+    """The rules of one language's safety.toml, ready to screen with: the index of first words
+    comes from the bundle (`precompile`, run by `make model`) when it holds a current one."""
     context = data["context"]
     compiled = data.get("compiled")
-    if not isinstance(compiled, dict) or compiled.get("format") != FORMAT:
-        compiled = precompile(data)
-    reaches = [_Reach(window, frozenset(ends), nearest, near_window, frozenset(across))
-               for window, ends, nearest, near_window, across in compiled["reaches"]]
-
-    def trie(part: dict[str, Any]) -> _Trie:
-        return _Trie(_patterns(part["patterns"], reaches), part["index"])
-
-    senses = trie(compiled["senses"])
+    lists = _pattern_lists(data)
+    if (not isinstance(compiled, dict) or compiled.get("format") != FORMAT
+            or compiled.get("patterns") != _fingerprint(lists)):
+        compiled = precompile(data)  # the index numbers patterns: it must be of these ones
+    senses = _Trie(lists["senses"], compiled["senses"])
     cue_rules = tuple(
-        _CueRule(tuple(_elements(w)[0] for w in rule["words"]), trie(cues),
+        _CueRule(tuple(_elements(w)[0] for w in rule["words"]), _Trie(cues, index),
                  int(rule.get("within", 6)))
-        for rule, cues in zip(data["senses"].get("cue", []), compiled["cues"], strict=True)
+        for rule, cues, index in zip(data["senses"].get("cue", []), lists["cues"],
+                                     compiled["cues"], strict=True)
     )
     flags = tuple(
         _Flag(
@@ -669,7 +663,7 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
     classes = frozenset(data["terms"]) | frozenset(data.get("capacities", {})) | {"i"}
     return _Lexicon(
         senses=senses,
-        main=trie(compiled["main"]),
+        main=_Trie(lists["main"], compiled["main"]),
         cue_rules=cue_rules,
         negators=frozenset(" ".join(words(p)) for p in
                            data.get("capacities", {}).get("negators", [])),
