@@ -271,3 +271,21 @@ def test_more_remarks_that_only_look_like_a_red_flag(user_says: str) -> None:
 @pytest.mark.parametrize("user_says", DENIED)
 def test_more_denials_get_the_gentle_line(user_says: str) -> None:
     assert _level(user_says) == "absent", (user_says, screen(user_says))
+
+
+@pytest.mark.parametrize(("user_says", "expected"), [
+    ("both my feet have gone numb", "emergency"),
+    ("suddenly I can't feel my legs", "emergency"),
+    ("all of a sudden my legs gave way", "emergency"),
+    ("out of the blue I've lost control of my bladder", "emergency"),
+    ("bad pain down both legs", "emergency"),
+])
+def test_a_red_flag_said_first_reaches_the_screen_end_to_end(user_says: str,
+                                                              expected: str) -> None:
+    """The interaction model's free-text carriers include the words a red flag is often said
+    after ("both", "suddenly", "out of the blue"): what the slot carries still alarms."""
+    from tools.eval import real
+
+    carried = real.free_text(user_says)
+    assert carried is not None, user_says
+    assert _level(carried) == expected, (user_says, carried, screen(carried))
