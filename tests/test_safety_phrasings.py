@@ -401,3 +401,32 @@ SAID_AS_ON_THE_CARDS = [
 def test_the_cards_signs_in_the_first_person(user_says: str, expected: str | None) -> None:
     assert _level(user_says) in ((expected,) if expected else (None, "absent")), (
         user_says, screen(user_says))
+
+
+@pytest.mark.parametrize("question", [
+    "is saddle numbness an emergency", "is numbness in the groin serious",
+    "are chest pains serious", "is a fever with back pain serious",
+    "how serious is incontinence with back pain", "could numbness be cauda equina",
+    "when is numbness an emergency", "is weight loss with back pain serious",
+    "what counts as a fever", "is pain between the shoulder blades serious",
+    "is sciatica in both legs an emergency", "should I go to A and E for numbness",
+    "is losing weight a sign of cancer", "what happens if you lose bladder control",
+])
+def test_a_question_stays_a_question_when_the_carrier_takes_its_first_word(question: str) -> None:
+    """Alexa keeps the question word for its carrier ("is {query}"): "saddle numbness an
+    emergency" still asks, it does not tell."""
+    from tools.eval import real
+
+    for said in (question, real.free_text(question) or question):
+        assert _level(said) in (None, "absent"), (question, said, screen(said))
+
+
+@pytest.mark.parametrize(("user_says", "expected"), [
+    ("I've been having chest pains and it's really worrying", "emergency"),
+    ("my legs are numb and that's not normal", "emergency"),
+    ("I have numbness in my groin, is it serious", "emergency"),
+    ("there's a lump on my spine, could it be serious", "urgent"),
+])
+def test_a_judgement_after_a_verb_leaves_the_statement_a_statement(user_says: str,
+                                                                   expected: str) -> None:
+    assert _level(user_says) == expected, (user_says, screen(user_says))
