@@ -430,3 +430,69 @@ def test_a_question_stays_a_question_when_the_carrier_takes_its_first_word(quest
 def test_a_judgement_after_a_verb_leaves_the_statement_a_statement(user_says: str,
                                                                    expected: str) -> None:
     assert _level(user_says) == expected, (user_says, screen(user_says))
+
+
+# The other senses and passing sensations the issue names, said in more ways, and the real
+# signs beside them (a fourth batch of the project's own phrasings), direct and end to end.
+OTHER_SENSES_AND_REAL_SIGNS = [
+    ("I woke up with a dead arm but it came back after a minute", None),
+    ("I had pins and needles in my leg after lying on it but it went away", None),
+    ("my dog's bladder isn't what it used to be", None),
+    ("my dog has bladder problems", None),
+    ("my cat fell and hurt her back", None),
+    ("I've got hay fever and my back hurts", None),
+    ("I get cabin fever in winter", None),
+    ("I keep falling asleep on the couch", None),
+    ("I spilt my coffee by accident", None),
+    ("I'm a Cancer, born in July", None),
+    ("what's the horoscope for Cancer today", None),
+    ("my arm went dead in the night and tingled when it came back", None),
+    ("my feet tingle when I'm cold", None),
+    ("I had a little accident with the kettle", None),
+    ("I dropped a plate and it smashed", None),
+    ("I tripped on the rug but caught myself", None),
+    ("I was nearly in a car accident", None),
+    ("I almost fell down the stairs", None),
+    ("I'm scared I'll fall in the shower", None),
+    ("my chest of drawers is falling apart", None),
+    ("the weight of the duvet is heavy on my legs", None),
+    ("my legs feel heavy after a long day on my feet", None),
+    ("my bladder wakes me up once a night", None),
+    ("I have to get up to wee at night", None),
+    ("I've got a lump in my mattress", None),
+    ("the pain is bad when I wake up but goes after an hour", None),
+    ("I have a temperature controlled mattress", None),
+    ("the room temperature is too low", None),
+    ("my grandmother had a curved spine", None),
+    ("my husband lost a lot of weight after his operation", None),
+    ("my husband's legs went numb", None),
+    ("my friend fell off a ladder", None),
+    ("we had a car accident years ago but nobody was hurt", None),
+    ("I was in an accident as a child", None),
+    ("I had cancer scare but the tests were clear", None),
+    ("I had a fever dream last night", None),
+    ("I'm losing my patience", None),
+    ("my back feels numb after the ice pack", None),
+    ("I had the chills after swimming in the cold sea", None),
+    # must still alarm
+    ("my leg has been numb for two days", "urgent"),
+    ("I fell and hit my back on the step", "urgent"),
+    ("I had an accident at work and hurt my back", "urgent"),
+    ("I've had a fever for three days", "urgent"),
+    ("my back hurts and I've got a temperature", "urgent"),
+    ("I'm feeling feverish and achy with my back", "urgent"),
+    ("I had a fall yesterday and my back is really sore", "urgent"),
+    ("I'm a cancer patient and my back hurts", "urgent"),
+    ("I've had prostate cancer", "urgent"),
+]
+
+
+@pytest.mark.parametrize(("user_says", "expected"), OTHER_SENSES_AND_REAL_SIGNS)
+def test_other_senses_and_real_signs_direct_and_end_to_end(user_says: str,
+                                                           expected: str | None) -> None:
+    from tools.eval import real
+
+    carried = real.free_text(user_says)
+    for said in [user_says] + ([carried] if carried else []):
+        assert _level(said) in ((expected,) if expected else (None, "absent")), (
+            user_says, said, screen(said))
