@@ -596,6 +596,15 @@ def test_the_first_words_expand_only_the_patterns_they_can_start() -> None:
     assert 0 < len(lex.main.built) <= 8 < first_words // 10
 
 
+def test_no_pattern_expands_into_so_many_phrases_that_one_word_costs_the_first_question() -> None:
+    """Each alternative multiplies a pattern's phrases; the first utterance holding one of its
+    first words expands them all. A class and a rule over two classes cost far less."""
+    lex = safety.compile_lexicon(content.load("en/safety.toml"))
+    sizes = {p.entry.text: len(safety._sequences(p.text))
+             for trie in (lex.main, lex.senses) for p in trie.patterns}
+    assert max(sizes.values()) <= 1000, max(sizes, key=sizes.__getitem__)
+
+
 @pytest.mark.parametrize(("said", "hurts"), [
     ("it really hurts", True), ("my back hurts when i do this one", True),
     ("i've got a sharp pain in my hip", True), ("ouch", True),

@@ -362,6 +362,16 @@ def _bound(spec: str) -> Any:
     return (found.group(1) or "=", int(found.group(2)))
 
 
+@cache
+def _by_first(pattern: str) -> dict[Key, list[tuple[Element, ...]]]:
+    """A pattern's phrases grouped by their first element: a pattern of many alternatives is
+    expanded once, however many first words it has."""
+    found: dict[Key, list[tuple[Element, ...]]] = {}
+    for seq in _sequences(pattern):
+        found.setdefault(_key(seq[0]), []).append(seq)
+    return found
+
+
 class _Pattern(NamedTuple):
     text: str  # the pattern without its ^ or $
     entry: _Entry  # what each of its phrases is (elements and size filled in per phrase)
@@ -375,7 +385,7 @@ def _index(patterns: Sequence[_Pattern]) -> dict[str, Any]:
     found: dict[str, Any] = {"root": {}, "start": {}}
     for number, pattern in enumerate(patterns):
         side = found["start" if pattern.entry.anchored else "root"]
-        for key in dict.fromkeys(_key(seq[0]) for seq in _sequences(pattern.text)):
+        for key in _by_first(pattern.text):
             if key[0] == "w":
                 ids = side.setdefault("w", {}).setdefault(key[1], [])
             elif key[0] == "p":
@@ -406,9 +416,7 @@ class _Trie:
             node = {}
             for number in numbers:
                 pattern = self.patterns[number]
-                for seq in _sequences(pattern.text):
-                    if _key(seq[0]) != key:
-                        continue
+                for seq in _by_first(pattern.text).get(key, ()):
                     leaf = node
                     for element in seq[1:]:
                         leaf = _child(leaf, element)
@@ -684,7 +692,7 @@ def _lexicon(language: str) -> _Lexicon:
 
 def forget() -> None:
     """Drop the compiled rules, after the bundle was rewritten (``make model``, tests, bench)."""
-    for cached in (_lexicon, _sequences, _run):
+    for cached in (_lexicon, _sequences, _run, _by_first):
         cached.cache_clear()
 
 
