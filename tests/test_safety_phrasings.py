@@ -539,3 +539,50 @@ def test_other_senses_and_real_signs_direct_and_end_to_end(user_says: str,
     for said in [user_says] + ([carried] if carried else []):
         assert _level(said) in ((expected,) if expected else (None, "absent")), (
             user_says, said, screen(said))
+
+
+# Ordinary back pain said plainly, which is what the skill is for, and the inflammatory
+# pattern beside it (a sixth batch), direct and end to end.
+ORDINARY_PAIN_AND_THE_PATTERN = [
+    ('my back is killing me this morning', None),
+    ('it hurts so bad when I get out of bed', None),
+    ('I can hardly move in the morning', None),
+    ('my lower back is really sore after sleeping', None),
+    ('I get a sharp pain when I bend over', None),
+    ('my back spasms when I roll over', None),
+    ("I'm hobbling around like an old man", None),
+    ("I woke up and couldn't stand up straight", None),
+    ('my back aches all day after a bad night', None),
+    ('sitting at my desk makes it worse', None),
+    ('the pain shoots into my bum when I sit', None),
+    ('my hips and lower back ache in the morning', None),
+    ('it feels like my back is made of wood', None),
+    ("I'm stiff as a board when I wake up", None),
+    ('my back is sore and tight', None),
+    ('I pulled something in my back lifting a box', None),
+    ('the pain is worse in the mornings and eases in the afternoon', None),
+    ('I have a dull ache in my lower back every morning', None),
+    ('my back hurts when I stand for a long time', None),
+    ('I get pins and needles in my hands at night', None),
+    ('my arm goes numb when I sleep on it', None),
+    ('my hands tingle in the morning', None),
+    ("I've had back pain on and off for years", None),
+    ('my back has been bad for months', None),
+    ("it's been sore for a few weeks", None),
+    ('my back pain keeps coming back', None),
+    ('I sleep badly because of my back', None),
+    ('the mattress is too soft and my back hurts', None),
+    ("I've been stiff every morning for years", None),
+    ("I'm fifty and stiff every morning", None),
+    ("I'm twenty four and I've had stiff mornings for over a year that ease when I get moving",
+     'mention'),
+    ("I'm thirty one, my back is stiff for two hours every morning and exercise helps", 'mention'),
+    ('I was diagnosed with ankylosing spondylitis', 'mention'),
+    ("my back feels better the more I move and worse when I sit still, and I'm thirty", 'mention'),
+]
+
+
+@pytest.mark.parametrize(("user_says", "expected"), ORDINARY_PAIN_AND_THE_PATTERN)
+def test_ordinary_pain_is_no_red_flag_and_the_pattern_is_a_mention(user_says: str,
+                                                                   expected: str | None) -> None:
+    test_other_senses_and_real_signs_direct_and_end_to_end(user_says, expected)
