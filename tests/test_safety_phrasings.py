@@ -586,3 +586,39 @@ ORDINARY_PAIN_AND_THE_PATTERN = [
 def test_ordinary_pain_is_no_red_flag_and_the_pattern_is_a_mention(user_says: str,
                                                                    expected: str | None) -> None:
     test_other_senses_and_real_signs_direct_and_end_to_end(user_says, expected)
+
+
+# Denials and other people's symptoms, in more ways (a seventh batch): never an alarm, said
+# whole or as the free-text slot carries them.
+DENIED_OR_SOMEONE_ELSES = [
+    "I don't have any numbness or tingling", 'no problems with my waterworks', "I'm not leaking",
+    'my bladder and bowels are working normally',
+    "I haven't noticed any numbness around my bottom",
+    'I can feel everything normally when I wipe', "I haven't had a fever", "there's no fever",
+    "I didn't fall or hurt myself", "I haven't had an accident", "I've never had cancer",
+    "there's no history of cancer in my family", "I'm not losing any weight",
+    'my weight is stable', "it doesn't get worse when I sneeze", "coughing doesn't make it worse",
+    "there's no lump", "the pain isn't between my shoulder blades", "it doesn't wake me at night",
+    'I sleep fine', 'my legs feel strong', "there's no weakness in my legs", 'I can walk normally',
+    'I have no trouble with erections', 'no chest pain and no breathing problems',
+    "I'm not short of breath", "I haven't lost control of my bladder", 'no pins and needles',
+    'nothing like numbness or weakness', 'neither numbness nor tingling', "my legs aren't weak",
+    "I don't think I have a fever", "I've had no falls", 'I feel normal down there',
+    'my temperature is normal', "I'm peeing normally", 'no leg weakness', 'no saddle numbness',
+    "I don't get chills", "I'm not shivery", "my husband's legs are numb",
+    'my son has a temperature', 'my daughter has fallen down the stairs',
+    'my mate fell off his bike', 'the baby has a fever', 'my grandson was in a car accident',
+    'my colleague has back pain and a fever', 'our dog fell down the steps',
+    "my partner's got a lump on his back", "my wife can't control her bladder",
+    'my dad lost a lot of weight', "my mum's cancer has spread", "my brother can't feel his feet",
+    'my neighbour slipped on the ice', 'my father in law has chest pains',
+    'my girlfriend has pins and needles in her legs', 'my boss had a heart attack',
+    'my child wet the bed', 'my teenage son has back pain and a high temperature',
+    'my sister had breast cancer', 'the old man next door fell over',
+    'my husband keeps waking with night sweats',
+]
+
+
+@pytest.mark.parametrize("user_says", DENIED_OR_SOMEONE_ELSES)
+def test_denials_and_other_peoples_symptoms_never_alarm(user_says: str) -> None:
+    test_other_senses_and_real_signs_direct_and_end_to_end(user_says, None)
