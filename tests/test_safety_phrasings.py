@@ -530,17 +530,6 @@ OTHER_SENSES_AND_REAL_SIGNS = [
 ]
 
 
-@pytest.mark.parametrize(("user_says", "expected"), OTHER_SENSES_AND_REAL_SIGNS)
-def test_other_senses_and_real_signs_direct_and_end_to_end(user_says: str,
-                                                           expected: str | None) -> None:
-    from tools.eval import real
-
-    carried = real.free_text(user_says)
-    for said in [user_says] + ([carried] if carried else []):
-        assert _level(said) in ((expected,) if expected else (None, "absent")), (
-            user_says, said, screen(said))
-
-
 # Ordinary back pain said plainly, which is what the skill is for, and the inflammatory
 # pattern beside it (a sixth batch), direct and end to end.
 ORDINARY_PAIN_AND_THE_PATTERN = [
@@ -582,12 +571,6 @@ ORDINARY_PAIN_AND_THE_PATTERN = [
 ]
 
 
-@pytest.mark.parametrize(("user_says", "expected"), ORDINARY_PAIN_AND_THE_PATTERN)
-def test_ordinary_pain_is_no_red_flag_and_the_pattern_is_a_mention(user_says: str,
-                                                                   expected: str | None) -> None:
-    test_other_senses_and_real_signs_direct_and_end_to_end(user_says, expected)
-
-
 # Denials and other people's symptoms, in more ways (a seventh batch): never an alarm, said
 # whole or as the free-text slot carries them.
 DENIED_OR_SOMEONE_ELSES = [
@@ -619,6 +602,16 @@ DENIED_OR_SOMEONE_ELSES = [
 ]
 
 
-@pytest.mark.parametrize("user_says", DENIED_OR_SOMEONE_ELSES)
-def test_denials_and_other_peoples_symptoms_never_alarm(user_says: str) -> None:
-    test_other_senses_and_real_signs_direct_and_end_to_end(user_says, None)
+@pytest.mark.parametrize(("user_says", "expected"), [
+    *OTHER_SENSES_AND_REAL_SIGNS, *ORDINARY_PAIN_AND_THE_PATTERN,
+    *((said, None) for said in DENIED_OR_SOMEONE_ELSES),
+])
+def test_read_the_same_direct_and_end_to_end(user_says: str, expected: str | None) -> None:
+    """Each of these, said whole and as the free-text slot carries it (the carrier's first word
+    gone): the expected level, or no alarm at all (None: nothing, or the gentle line)."""
+    from tools.eval import real
+
+    carried = real.free_text(user_says)
+    for said in [user_says] + ([carried] if carried else []):
+        assert _level(said) in ((expected,) if expected else (None, "absent")), (
+            user_says, said, screen(said))
