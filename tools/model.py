@@ -79,6 +79,14 @@ def knowledge_index(data: dict[str, Any]) -> dict[str, Any]:
             "stems": answers.stem_table(data)}
 
 
+def safety_tries(data: dict[str, Any]) -> dict[str, Any]:
+    """The red-flag screen's phrases expanded and indexed as tries, so that a process's first
+    free-text words load them rather than build them (tens of ms of the first question)."""
+    from skill.core import safety
+
+    return safety.precompile(data)
+
+
 def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]:
     """The runtime bundle, part name -> {source path -> data}: everything the skill reads, and
     nothing it does not (the interaction model itself stays behind; its slot table goes in)."""
@@ -90,6 +98,8 @@ def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]
             relative, data = relative.replace("model.toml", "slots"), slot_table(data)
         elif relative.endswith("/knowledge.toml"):
             data = {**data, **knowledge_index(data)}
+        elif relative.endswith("/safety.toml"):
+            data = {**data, "compiled": safety_tries(data)}
         parts.setdefault(content.part_of(relative), {})[relative] = data
     return parts
 
