@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 APT_STAMP  := .venv/.apt-installed
 PORT ?= 5000
 
-.PHONY: setup chat serve test eval bench validate model vectors check-template package lint \
+.PHONY: setup chat serve test test-fast eval bench validate model vectors check-template package lint \
 	clean lock audit
 
 # Hashed locks generated from pyproject.toml by `make lock` (scripts/lock.py); never edited by hand.
@@ -55,6 +55,13 @@ test: setup
 	$(PY) -m pytest
 	$(PY) -m tools eval
 	$(PY) scripts/audit.py
+
+# The quick loop while working: everything but the tests marked slow (pyproject.toml's markers).
+# Their temporary files go to memory (/dev/shm) where there is one: the SQLite stores the
+# conversation tests open then cost no waits on the disk.
+test-fast: $(PIP_STAMP) $(COMPILED)
+	@tmp=$$(mktemp -d /dev/shm/pytest-fast-XXXXXX 2>/dev/null || mktemp -d); \
+	$(PY) -m pytest -m "not slow" --basetemp="$$tmp/t"; status=$$?; rm -rf "$$tmp"; exit $$status
 
 eval: $(PIP_STAMP)
 	$(PY) -m tools eval

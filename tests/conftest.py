@@ -39,7 +39,7 @@ def skill_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def talk(skill_db: Path) -> Iterator[Callable[..., Conversation]]:
     """Start a conversation: ``talk(at="21:30")``. Every response of every conversation the
     test had is checked against Alexa's platform rules when it ends."""
-    from tests.support.ssml import response_errors
+    from tests.support.ssml import responses_errors
 
     started: list[Conversation] = []
 
@@ -49,14 +49,14 @@ def talk(skill_db: Path) -> Iterator[Callable[..., Conversation]]:
         return conversation
 
     yield start
-    problems = []
-    for conversation in started:
-        for turn in conversation.turns:
-            # Alexa takes no speech in answer to either of these.
-            silent = turn.request_type in ("SessionEndedRequest", "System.ExceptionEncountered")
-            kind = "SessionEndedRequest" if silent else turn.request_type
-            errors = response_errors(turn.envelope, request_type=kind)
-            if errors:
-                problems.append(f"{turn.request_type} {turn.request['request'].get('intent')}:"
-                                f" {errors}")
+    turns = [turn for conversation in started for turn in conversation.turns]
+    # Alexa takes no speech in answer to either of these.
+    kinds = ["SessionEndedRequest" if turn.request_type in (
+        "SessionEndedRequest", "System.ExceptionEncountered") else turn.request_type
+        for turn in turns]
+    problems = [f"{turn.request_type} {turn.request['request'].get('intent')}: {errors}"
+                for turn, errors in zip(turns, responses_errors(
+                    [(turn.envelope, kind) for turn, kind in zip(turns, kinds, strict=True)]),
+                    strict=True)
+                if errors]
     assert not problems, "responses Alexa would reject:\n" + "\n".join(problems)

@@ -33,8 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.support import REPO_ROOT
-from tests.support.ssml import spoken_text
-from tools import envelopes
+from tools import envelopes, rules
 from tools import resolver as resolving
 
 MODELS = REPO_ROOT / "interaction_model" / "interactionModels" / "custom"
@@ -90,8 +89,8 @@ class Turn:
         reprompt = (self.response.get("reprompt") or {}).get("outputSpeech") or {}
         self.ssml: str = speech.get("ssml", "")
         self.reprompt_ssml: str = reprompt.get("ssml", "")
-        self.text = spoken_text(self.ssml)
-        self.reprompt = spoken_text(self.reprompt_ssml)
+        self.text = rules.spoken(self.ssml)
+        self.reprompt = rules.spoken(self.reprompt_ssml)
         self.state: dict[str, Any] = envelope.get("sessionAttributes") or {}
 
     def __repr__(self) -> str:
@@ -141,24 +140,28 @@ class Turn:
         """The session stays open: the speech ends with a question and a real reprompt follows
         (``reprompt=False``: none at all, so silence ends the session, as at bedtime)."""
         assert self.response.get("shouldEndSession") is False, f"session should stay open: {self}"
-        assert self.text.endswith("?"), f"an open session must end with a question: {self}"
+        has_reprompt = "reprompt" in self.response
+        broken = rules.open_session_problems(self.text, self.reprompt if has_reprompt else None)
+        assert not broken, f"{[p.message(self.text) for p in broken]}: {self}"
         if reprompt:
-            assert self.reprompt.strip(), f"an open session needs a spoken reprompt: {self}"
+            assert has_reprompt, f"expected a spoken reprompt: {self}"
         else:
-            assert "reprompt" not in self.response, f"expected no reprompt: {self}"
+            assert not has_reprompt, f"expected no reprompt: {self}"
         return self
 
     def ended(self) -> Turn:
         """The session closes, with something said and no reprompt."""
-        assert self.response.get("shouldEndSession") is True, f"session should end: {self}"
+        broken = rules.end_session_problems(self.response.get("shouldEndSession", ...))
+        assert not broken, f"session should end: {[p.message() for p in broken]}: {self}"
         assert self.text, f"a closing response still says something: {self}"
         assert not self.reprompt_ssml, f"a closing response has no reprompt: {self}"
         return self
 
     def silent(self) -> Turn:
         """No speech at all (the answer to SessionEndedRequest or System.ExceptionEncountered)."""
-        assert "outputSpeech" not in self.response, f"expected no speech: {self}"
-        assert "reprompt" not in self.response, f"expected no reprompt: {self}"
+        broken = rules.session_ended_problems("outputSpeech" in self.response,
+                                              "reprompt" in self.response)
+        assert not broken, f"expected no speech: {self}"
         return self
 
     def at_step(self, routine: str, index: int) -> Turn:

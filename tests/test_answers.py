@@ -94,6 +94,7 @@ def test_searchquery_fragments_without_the_carrier_word_still_match(
         ("I think my back pain is just down to getting older", "part_of_life"),
         ("my back goes rigid and I can hardly move", "muscle_guarding"),
         ("I usually sleep on my tummy", "sleeping_position"),
+        ("I've had physio but not much improvement", "exercise_didnt_help"),
     ],
 )
 def test_what_people_say_about_themselves_finds_the_right_answer(
@@ -123,7 +124,6 @@ def test_remarks_about_other_things_are_not_answered(book: AnswerBook, user_says
     [
         ("is it my mattress or my pillow", {"mattress", "pillows"}),
         ("is it my sleeping position or my pillow", {"sleeping_position", "pillows"}),
-        ("I've had physio but not much improvement", {"exercise_didnt_help", "see_a_doctor"}),
     ],
 )
 def test_when_two_answers_are_close_the_skill_offers_both(
@@ -329,8 +329,9 @@ def test_every_item_is_complete(items: list[dict]) -> None:
     assert len(ids) == len(set(ids))
     for item in items:
         assert item["topic"].strip(), item["id"]
-        assert 5 <= len(item["questions"]) <= 12, item["id"]
-        assert 5 <= len(item["statements"]) <= 12, item["id"]
+        # Enough phrasings to cover how people talk, few enough to keep each item focused.
+        assert 5 <= len(item["questions"]) <= 16, item["id"]
+        assert 5 <= len(item["statements"]) <= 20, item["id"]
         assert item["short"].strip() and item["more"].strip(), item["id"]
 
 
@@ -441,3 +442,42 @@ def test_the_bundle_carries_each_item_s_centroid(items: list[dict]) -> None:
     stored = content.load("en/knowledge.toml")["vectors"]
     assert set(stored) == {item["id"] for item in items}
     assert all(len(v) == len(stored["mattress"]) for v in stored.values())
+
+
+def test_the_bundle_carries_each_item_s_facets_packed(items: list[dict]) -> None:
+    from skill.core import content
+    from skill.core.answers import _FACETS, _unpack_facets, pack_facets
+
+    stored = content.load("en/knowledge.toml")["facets"]
+    assert set(stored) == {item["id"] for item in items}
+    assert all(1 <= len(v) <= _FACETS for v in stored.values())
+    # int8 with a scale keeps each component to within half a step.
+    vector = [0.5, -0.25, 0.125, 0.0]
+    (scale, packed), = _unpack_facets(pack_facets({"x": [vector]}))["x"]
+    assert all(abs(scale * p - v) <= scale / 2 for p, v in zip(packed, vector, strict=True))
+
+
+def test_a_facet_finds_an_item_s_less_usual_phrasings(book: AnswerBook) -> None:
+    # The mattress item's centroid leans to "is my mattress the problem"; sleeping well away
+    # from home is one of its facets, and without the facets this falls below the gate.
+    found = book.match("I sleep like a log at my sister's house but not at home")
+    assert found is not None and found.id == "mattress"
+
+
+@pytest.mark.parametrize(
+    "user_says",
+    [
+        "how soon after my back surgery can I do these stretches",
+        "what dose of naproxen is right for back pain",
+        "how many ibuprofen can I take for my back",
+        "is it safe to take two painkillers with my blood pressure pills",
+    ],
+)
+def test_what_the_article_never_covers_is_declined_even_when_the_back_is_named(
+    book: AnswerBook, user_says: str
+) -> None:
+    # [matching] not_covered: doses, mixing medicines, surgery; naming the back does not
+    # bring them back on topic, as it does for "lying on my back with a pillow under my head".
+    found = book.explain(user_says)
+    assert found is not None and found.off_topic
+    assert book.match(user_says) is None and book.choose(user_says) is None

@@ -51,6 +51,7 @@ def store(skill_db: Path) -> Path:
 
 
 @pytest.mark.parametrize("question", YES_QUESTIONS)
+@pytest.mark.slow
 def test_a_question_the_skill_can_answer_or_a_red_flag_is_a_yes(question: str) -> None:
     assert verdict(ask("QuestionIntent", {"query": question})) == (
         "YES", {"query": {"canUnderstand": "YES", "canFulfill": "YES"}})
@@ -158,7 +159,8 @@ def test_the_manifest_declares_the_interface_and_the_model_its_launch_phrases() 
     assert {p.get("name") for p in points if p["type"] == "INTENT"} == {"StartRoutineIntent"}
 
 
+@pytest.mark.slow
 def test_the_validator_checks_them() -> None:
-    report = validate.validate(coach_replies=False)
+    report = validate.validate()
     assert not report.errors, [str(f) for f in report.errors]
     assert report.checked["name-free phrases"] == 10 * 5  # five locales

@@ -9,6 +9,8 @@ import pytest
 
 from tools import coverage
 
+pytestmark = pytest.mark.slow
+
 SET = '''
 [[tuning]]
 text = "My legs are numb and I can not control my bladder"

@@ -19,6 +19,8 @@ from skill.alexa import display
 from skill.core import conversation as coach
 from skill.core import speech
 from tests.support import REPO_ROOT, require_node_package
+from tools import envelopes
+from tools.resolver import language_model
 
 APL = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
 COMPONENTS = {"Container", "Frame", "Image", "Pager", "ScrollView", "Sequence", "GridSequence",
@@ -41,41 +43,34 @@ def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 class Session:
-    """One Alexa session: each response's sessionAttributes go into the next request."""
+    """One Alexa session (envelopes from tools.envelopes): each response's sessionAttributes go
+    into the next request."""
 
     def __init__(self, handler: Any, interfaces: dict[str, Any] | None) -> None:
-        self.handler, self.interfaces = handler, interfaces
-        self.attributes: dict[str, Any] = {}
-        self.new = True
-        self.id = f"amzn1.echo-api.session.{uuid.uuid4()}"
+        self.handler = handler
+        self.caller = envelopes.Caller(
+            session_id=f"amzn1.echo-api.session.{uuid.uuid4()}", new=True,
+            user_id="amzn1.ask.account.display-test", device_id="amzn1.ask.device.1",
+            supported_interfaces=dict(interfaces or {}))
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """The session attributes the last response sent back."""
+        return self.caller.attributes
 
     def send(self, request: dict[str, Any]) -> dict[str, Any]:
-        application = {"applicationId": "amzn1.ask.skill.test"}
-        user = {"userId": "amzn1.ask.account.display-test"}
-        device = {"deviceId": "amzn1.ask.device.1",
-                  "supportedInterfaces": dict(self.interfaces or {})}
-        request = {"requestId": f"amzn1.echo-api.request.{uuid.uuid4()}", "locale": "en-US",
-                   "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **request}
-        envelope = {
-            "version": "1.0",
-            "session": {"new": self.new, "sessionId": self.id, "application": application,
-                        "user": user, "attributes": self.attributes},
-            "context": {"System": {"application": application, "user": user,
-                                   "device": device}},
-            "request": request,
-        }
+        envelope = envelopes.envelope(
+            request, self.caller, request_id=f"amzn1.echo-api.request.{uuid.uuid4()}",
+            timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         response = self.handler(envelope, None)
-        self.new = False
-        self.attributes = response.get("sessionAttributes") or {}
-        if (self.attributes.get("coach") or {}).get("pending", [""])[0] == "body":
+        self.caller.new = False
+        self.caller.attributes = response.get("sessionAttributes") or {}
+        if (self.caller.attributes.get("coach") or {}).get("pending", [""])[0] == "body":
             return self.intent("AMAZON.NoIntent")  # the one-off body check: nothing to declare
         return response
 
     def intent(self, name: str, **slots: str) -> dict[str, Any]:
-        return self.send({"type": "IntentRequest", "intent": {
-            "name": name, "confirmationStatus": "NONE",
-            "slots": {k: {"name": k, "value": v, "confirmationStatus": "NONE"}
-                      for k, v in slots.items()}}})
+        return self.send(envelopes.intent_request(language_model("en-US"), name, slots))
 
 
 def apl_directives(response: dict[str, Any]) -> list[dict[str, Any]]:
@@ -304,12 +299,14 @@ def test_every_movement_a_routine_can_reach_has_its_own_pose() -> None:
     assert set(graphics) - movements == {display.REST_POSE}
 
 
+@pytest.mark.slow
 def test_the_poses_pass_amazons_apl_validator() -> None:
     findings = apl_suggester(display.document("steps"))
     assert not [f for f in findings if f["path"].startswith("/graphics")], findings
     assert not [f for f in findings if f["level"] == "ERROR"], findings
 
 
+@pytest.mark.slow
 def test_the_validator_would_catch_a_broken_pose() -> None:
     document = json.loads(json.dumps(display.document("steps")))
     document["graphics"]["side_knee_glide"]["items"].append({"type": "circle", "radius": 4})

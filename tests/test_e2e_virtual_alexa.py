@@ -28,6 +28,8 @@ from tests.support import REPO_ROOT
 from tests.support.ssml import response_errors, spoken_text
 from tests.support.virtual_alexa import VirtualAlexa
 
+pytestmark = pytest.mark.slow
+
 MODEL = REPO_ROOT / "interaction_model" / "interactionModels" / "custom" / "en-US.json"
 
 

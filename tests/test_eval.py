@@ -30,6 +30,7 @@ def test_the_question_set_is_big_enough_and_labelled_with_real_items() -> None:
     assert set(data["baseline"]) >= set(data["in_scope"])
 
 
+@pytest.mark.slow
 def test_most_eval_questions_are_not_copied_from_the_knowledge_base(
     report: skill_eval.Report,
 ) -> None:
@@ -128,6 +129,7 @@ def test_no_frozen_phrasing_was_copied_into_the_knowledge_base() -> None:
     assert copied == ["what is muscle guarding"]
 
 
+@pytest.mark.slow
 def test_the_report_lists_no_frozen_text() -> None:
     results = real.run()
     report = real.format_report(results)

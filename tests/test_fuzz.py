@@ -31,6 +31,8 @@ from skill.alexa.storage import SQLiteStore
 from tests.support import REPO_ROOT
 from webservice.app import MAX_BODY_BYTES, create_app
 
+pytestmark = pytest.mark.slow
+
 SKILL_ID = "amzn1.ask.skill.fuzz"
 SILENT = {"SessionEndedRequest", "System.ExceptionEncountered"}
 BUDGET = settings(

@@ -170,6 +170,7 @@ def test_no_test_only_package_in_production(pins: dict[str, dict[str, Pin]]) -> 
     assert not set(pins["lambda"]) & set(lock_script.LAMBDA_RUNTIME_PROVIDED)
 
 
+@pytest.mark.slow
 def test_web_service_starts_and_answers_without_freezegun(tmp_path: Path) -> None:
     """ask-sdk-webservice-support declares freezegun but never imports it: the web service,
     installed from requirements/web.txt without it, still builds and serves."""

@@ -218,7 +218,7 @@ def dynamodb_store(db: Dynalite, monkeypatch: pytest.MonkeyPatch) -> Store:
                  db.counts, db.reset_counts, plant_unreadable)
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+@pytest.fixture(params=["sqlite", pytest.param("dynamodb", marks=pytest.mark.slow)])
 def store(request: pytest.FixtureRequest, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Store:
     if request.param == "sqlite":
@@ -531,6 +531,7 @@ def test_a_session_that_changes_nothing_writes_nothing(
 # ---------------------------------------------------------------- the store goes down
 
 
+@pytest.mark.slow
 def test_the_store_going_down_mid_session_costs_no_answer_and_loses_nothing(
     person: Callable[..., Conversation], store: Store, record_property: Callable[..., None],
     caplog: pytest.LogCaptureFixture,
@@ -580,6 +581,7 @@ def failures(caplog: pytest.LogCaptureFixture) -> tuple[list[logging.LogRecord],
     return retrying, lost
 
 
+@pytest.mark.slow
 def test_a_store_down_at_the_start_means_no_memory_and_no_overwrite(
     person: Callable[..., Conversation], store: Store, record_property: Callable[..., None]
 ) -> None:
@@ -640,6 +642,7 @@ def table_that_never_answers() -> Iterator[str]:
         server.close()
 
 
+@pytest.mark.slow
 def test_a_table_that_never_answers_still_gets_every_answer_in_time(
     talk: Talk, dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch,
     record_property: Callable[..., None],
@@ -768,6 +771,7 @@ def test_a_record_too_large_to_carry_is_answered_read_only(
 # ---------------------------------------------------------------- bounds
 
 
+@pytest.mark.slow
 def test_a_scripted_500_routine_day_stays_within_the_bounds(
     person: Callable[..., Conversation], store: Store, record_property: Callable[..., None]
 ) -> None:
@@ -1054,6 +1058,7 @@ def writes_fail_for_a_moment(store: Store) -> Iterator[None]:
     assert throttle.answered == storage.DYNAMODB_MAX_ATTEMPTS
 
 
+@pytest.mark.slow
 def test_a_write_refused_at_the_end_is_tried_again_and_the_routine_kept(
     person: Callable[..., Conversation], store: Store, caplog: pytest.LogCaptureFixture,
     record_property: Callable[..., None],
@@ -1119,6 +1124,7 @@ class HangingSwitch:
                 sock.close()
 
 
+@pytest.mark.slow
 def test_a_table_that_hangs_at_the_end_costs_the_routine_but_not_the_answer(
     talk: Talk, dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture, record_property: Callable[..., None],

@@ -1,10 +1,11 @@
 """Paced holds: every hold in every routine lasts its target seconds within 10%.
 
-The holds come from `python -m tools preview <routine> --json` (what content authors and the
-benchmark see), in each counting style; the soft, slow voice (prosody rate 90%, as in the bedtime
-routine) and the normal voice are both measured, for every hold. Each hold is timed twice: by a
-real synthesiser (espeak-ng, tests/support/espeak.py) and by the skill's own estimate for Alexa's
-voice (skill.core.speech.estimate_seconds).
+The holds are the skill's own: `tools.preview` (what content authors and the benchmark see)
+renders them with the coach's render.step, and the first test checks the coach really speaks
+them, in order, through every routine. They are measured in each counting style, in the normal
+voice and the soft, slow one (prosody rate 90%, as in the bedtime routine), each timed twice: by
+a real synthesiser (espeak-ng, tests/support/espeak.py) and by the skill's own estimate for
+Alexa's voice (skill.core.speech.estimate_seconds).
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import json
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 import pytest
 
-from skill.core import content, pacing, routine, speech
+from skill.core import content, conversation, pacing, routine, speech
 from skill.core.conversation import SOFT_RATE
 from tests.support import REPO_ROOT, espeak
 from tests.support.ssml import break_ms, platform_errors_many, spoken_text
+from tools import preview as previewing
 
 TOLERANCE = 0.10
 STYLES = ("auto", "every_second", "sparse")
@@ -30,61 +33,80 @@ _BREAK = re.compile(r'<break time="([^"]+)"/>')
 
 
 @cache
-def preview(routine_id: str, counting: str) -> list[dict[str, Any]]:
+def preview(routine_id: str, counting: str, soft: bool = False,
+            scale: float = 1.0) -> list[dict[str, Any]]:
     """The routine's steps as `python -m tools preview <routine> --json` prints them."""
-    out = subprocess.run(
-        [sys.executable, "-m", "tools", "preview", routine_id, "--json", "--counting", counting],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True,
-    ).stdout
-    return json.loads(out)
+    return previewing.holds(routine_id, counting=counting, soft=soft, scale=scale)
 
 
-def soft_voice(seconds: int, counting: str) -> str:
-    """A hold as the coach speaks it to someone who asked for the soft voice: counted for 90%."""
-    style = pacing.style_for(seconds, counting)
-    return speech.speak(speech.soft(pacing.hold_ssml(seconds, style, WORDS, SOFT_RATE),
-                                    SOFT_RATE))
+def spoken_by_the_coach(routine_id: str, counting: str, soft: bool) -> str:
+    """Everything the coach says, guided, from "start the <routine>" to its end."""
+    now = datetime(2024, 3, 5, 7, 0, tzinfo=UTC)
+    profile = conversation.Profile.from_dict({
+        "version": 1, "disclaimer_heard": True,
+        "body_asked": (now.date() - timedelta(days=1)).isoformat(),
+        "prefs": {"counting": counting, "soft_voice": soft}})
+    session = conversation.Session()
+    ctx = conversation.Context("en-US", now)
+    said = []
+    event = conversation.Event("StartRoutineIntent", {"routine": routine_id})
+    for _ in range(40):
+        reply = conversation.respond(event, session, profile, ctx)
+        said.append(reply.speech)
+        if reply.end_session:
+            return " ".join(said)
+        event = conversation.Event("AMAZON.NextIntent")
+    raise AssertionError(f"{routine_id} did not end in 40 turns")
 
 
-@cache
 def holds() -> list[tuple[str, str, int, int, str, str]]:
     """(routine, step name, seconds, rate, counting style, ssml) for every distinct hold of every
-    step in both voices: the preview's (bedtime is always soft), and the soft voice for the
-    morning routines."""
+    step in both voices (bedtime is always soft)."""
     found: dict[tuple[str, str, str], tuple[str, str, int, int, str, str]] = {}
     for rid in routine.ids():
-        own_rate = SOFT_RATE if routine.get(rid).soft else 100
         for counting in STYLES:
-            steps = preview(rid, counting)
-            assert len(steps) == len(routine.get(rid).steps)
-            for step in steps:
-                assert step["holds"], f"{rid}: {step['name']} has no holds"
-                for hold in step["holds"]:
-                    seconds = hold["seconds"]
-                    style = pacing.style_for(seconds, counting)
-                    versions = [(own_rate, hold["ssml"])]
-                    if own_rate == 100:
-                        versions.append((SOFT_RATE, soft_voice(seconds, counting)))
-                    for rate, ssml in versions:
-                        found.setdefault((rid, step["name"], ssml),
-                                         (rid, step["name"], seconds, rate, style, ssml))
+            for soft in (False, True):
+                rate = SOFT_RATE if soft or routine.get(rid).soft else 100
+                steps = preview(rid, counting, soft)
+                assert len(steps) == len(routine.get(rid).steps)
+                for step in steps:
+                    assert step["holds"], f"{rid}: {step['name']} has no holds"
+                    for hold in step["holds"]:
+                        seconds, ssml = hold["seconds"], hold["ssml"]
+                        found.setdefault((rid, step["name"], ssml), (
+                            rid, step["name"], seconds, rate,
+                            pacing.style_for(seconds, counting), ssml))
     return list(found.values())
 
 
-def test_preview_speaks_what_the_coach_speaks() -> None:
-    """The holds in the preview are the ones the skill renders: same seconds, same SSML."""
+def test_the_holds_measured_are_the_ones_the_coach_speaks() -> None:
+    """Every hold of the preview, in order, in what the coach says through the routine: same
+    seconds, same words, same breaks, in each counting style and voice."""
     for rid in routine.ids():
-        rate = SOFT_RATE if routine.get(rid).soft else 100
         for counting in STYLES:
-            for step, shown in zip(routine.get(rid).steps, preview(rid, counting), strict=True):
-                style = pacing.style_for(step.hold, counting)
-                body = pacing.hold_ssml(step.hold, style, WORDS, rate)
-                assert {h["seconds"] for h in shown["holds"]} == {step.hold}
-                assert len(shown["holds"]) == step.reps * (2 if step.sides else 1)
-                assert all(body in h["ssml"] for h in shown["holds"]), (rid, counting, step)
-                if routine.get(rid).soft:
-                    assert all('<prosody rate="90%" volume="soft">' in h["ssml"]
-                               for h in shown["holds"])
+            for soft in (False, True):
+                said, at = spoken_by_the_coach(rid, counting, soft), 0
+                steps = preview(rid, counting, soft)
+                for step, shown in zip(routine.get(rid).steps, steps, strict=True):
+                    assert {h["seconds"] for h in shown["holds"]} == {step.hold}
+                    assert len(shown["holds"]) == step.reps * (2 if step.sides else 1)
+                    for hold in shown["holds"]:
+                        found = said.find(hold["body"], at)
+                        assert found >= 0, (rid, counting, soft, step.movement, said[at:])
+                        at = found + len(hold["body"])
+                    if soft or routine.get(rid).soft:
+                        assert all(SOFT_RATE_TAG in h["ssml"] for h in shown["holds"])
+
+
+def test_the_preview_prints_the_same_holds() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "tools", "preview", "morning", "--json", "--counting", "sparse"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout
+    assert json.loads(out) == preview("morning", "sparse")
+
+
+SOFT_RATE_TAG = f'<prosody rate="{SOFT_RATE}%" volume="soft">'
 
 
 def test_every_hold_takes_its_target_seconds_by_estimate() -> None:
@@ -96,6 +118,7 @@ def test_every_hold_takes_its_target_seconds_by_estimate() -> None:
     assert not off, "\n".join(off)
 
 
+@pytest.mark.slow
 def test_every_hold_takes_its_target_seconds_in_espeak(capsys: pytest.CaptureFixture[str]
                                                       ) -> None:
     espeak.ensure_available()
@@ -119,17 +142,18 @@ def test_every_hold_takes_its_target_seconds_in_espeak(capsys: pytest.CaptureFix
 
 def test_holds_stay_on_time_at_the_shortest_and_longest_scales() -> None:
     for rid in routine.ids():
-        for step in routine.get(rid).steps:
-            for scale in (routine.MIN_SCALE, routine.MAX_SCALE):
-                seconds = step.hold_for(scale)
-                assert step.min_hold <= seconds <= step.max_hold
-                for counting in STYLES:
-                    for rate in (100, SOFT_RATE):
-                        body = pacing.hold_ssml(seconds, pacing.style_for(seconds, counting),
-                                                WORDS, rate)
-                        estimated = speech.estimate_seconds(speech.soft(body, rate))
-                        assert abs(estimated - seconds) <= TOLERANCE * seconds, (
-                            rid, step.movement, seconds, counting, rate, estimated)
+        for scale in (routine.MIN_SCALE, routine.MAX_SCALE):
+            for counting in STYLES:
+                for soft in (False, True):
+                    steps = preview(rid, counting, soft, scale)
+                    for step, shown in zip(routine.get(rid).steps, steps, strict=True):
+                        for hold in shown["holds"]:
+                            seconds = hold["seconds"]
+                            assert seconds == step.hold_for(scale)
+                            assert step.min_hold <= seconds <= step.max_hold
+                            estimated = speech.estimate_seconds(hold["ssml"])
+                            assert abs(estimated - seconds) <= TOLERANCE * seconds, (
+                                rid, step.movement, seconds, counting, soft, estimated)
 
 
 def test_no_break_is_over_ten_seconds_and_every_hold_is_valid_ssml() -> None:

@@ -24,6 +24,8 @@ import pytest
 
 from tests.support.dynalite import create_skill_table, running_dynalite
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = ROOT / "build" / "lambda"
 ARTIFACT = BUILD_DIR / "skill-function.zip"

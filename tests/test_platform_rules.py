@@ -5,11 +5,15 @@ response envelopes out): from launches at several times of day, from one-shot st
 routine and from "resume at step k" of every step, apply every intent of the interaction model,
 with representative slot values (empty and hostile ones too) and a request for an intent the
 model does not have, under both counting preferences and both voices, and at the shortest and
-longest holds. States are deduplicated by the coach's session state minus bookkeeping (turn
-counter, cached last speech, stored digest, timestamps). Every distinct response is then checked
-in one batch: ssml-check-core for the amazon platform plus our rules (8000 characters, breaks of at
-most 10 s, escaping, an open session ends with a question and has a reprompt, a closing one sets
-shouldEndSession true, silence for SessionEndedRequest).
+longest holds. Then, in every locale, every routine is driven to its end, guided and
+continuous, at the shortest, usual and longest holds, in each counting style and both voices
+(continuous mode chains steps into the longest replies), and the menu, help and the like are
+asked at four times of day, fresh and mid-routine. States are deduplicated by the coach's
+session state minus bookkeeping (turn counter, cached last speech, stored digest, timestamps).
+Every distinct response is then checked in one batch: ssml-check-core for the amazon platform
+plus our rules (tools/rules.py: 8000 characters, breaks of at most 10 s, escaping, an open
+session ends with a question, a reprompt says something, a closing one sets shouldEndSession
+true, silence for SessionEndedRequest, the response's size).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import json
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +33,8 @@ from skill.alexa import app
 from skill.core import routine
 from tests.conversation import Conversation, language_model
 from tests.support import ssml
+
+pytestmark = pytest.mark.slow
 
 SOFT = '<prosody rate="90%" volume="soft">'
 HOSTILE = '& < " > \' ]]> <break time="30s"/>'
@@ -56,6 +62,18 @@ PEOPLE = [
     ("auto", True, 0.6, 1),
 ]
 MAX_STATES = 1500  # a safety net: the depths above expand about 600
+#: The drives: every routine from its start to its end, for each of these.
+MODES = ("guided", "continuous")
+COUNTINGS = ("auto", "every_second", "sparse")
+SCALES = (routine.MIN_SCALE, 1.0, routine.MAX_SCALE)
+MAX_TURNS = 40
+LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+DRIVE_DAY = date(2026, 3, 2)  # the wordings of that day (each line's variant follows the date)
+MENU_HOURS = (6, 14, 20, 23)
+MENU_EVENTS = ("Launch", "AMAZON.HelpIntent", "AMAZON.FallbackIntent", "ProgressIntent",
+               "AMAZON.StopIntent", "WhyThisStepIntent", "TellMeMoreIntent", "SetReminderIntent",
+               "CancelReminderIntent", "AMAZON.PauseIntent", "HurtIntent", "LongerIntent",
+               "ShorterIntent")
 BOOKKEEPING = ("stored", "tz")
 
 
@@ -143,6 +161,8 @@ class Sweep:
     expanded: int = 0
     rendered: Counter = field(default_factory=Counter)  # (routine, step, counting, soft)
     intents: Counter = field(default_factory=Counter)
+    #: (locale, routine, mode, counting, scale, soft) -> turns to its end (0: it never ended)
+    driven: dict[tuple[str, str, str, str, float, bool], int] = field(default_factory=dict)
 
     def record(self, request_type: str, envelope: dict[str, Any], state_before: dict) -> None:
         response = envelope.get("response") or {}
@@ -223,6 +243,18 @@ def sweep() -> Sweep:
                 yes = turn(chat, skill, chat_intent(chat, "AMAZON.YesIntent", {}), state, False)
                 enqueue(chat, skill, yes, 0, limit)
 
+    for locale in LOCALES:
+        for rid in routine.ids():
+            for mode in MODES:
+                for counting in COUNTINGS:
+                    for scale in SCALES:
+                        for soft in (False, True):
+                            prefs = {"counting": counting, "hold_scale": scale,
+                                     "soft_voice": soft}
+                            result.driven[(locale, rid, mode, counting, scale, soft)] = drive(
+                                turn, locale, rid, mode, prefs)
+        menu(turn, locale)
+
     while queue and result.expanded < MAX_STATES:
         chat, skill, state, depth, limit = queue.popleft()
         result.expanded += 1
@@ -235,6 +267,45 @@ def sweep() -> Sweep:
             if depth + 1 < limit:
                 enqueue(chat, skill, answer, depth + 1, limit)
     return result
+
+
+def drive(turn: Any, locale: str, rid: str, mode: str, prefs: dict[str, Any]) -> int:
+    """Start routine ``rid`` and go on to its end: "next" when guided (and "make it easier" at
+    the second step), "yes" to "shall I keep going?" when continuous, as if the person had said
+    "keep going" before it started. Someone who has not heard the disclaimer yet and did this
+    routine yesterday. The number of turns it took, or 0 if it never ended."""
+    yesterday = (DRIVE_DAY - timedelta(days=1)).isoformat()
+    profile = {"version": 1, "disclaimer_heard": False, "prefs": prefs, "body_asked": yesterday,
+               "history": {yesterday: [rid]}}
+    skill = app.build_skill(ProfileOnly(profile))
+    chat = Conversation(at="07:00", on=DRIVE_DAY, tz="UTC", locale=locale, seconds_per_turn=0)
+    state: dict[str, Any] = {"coach": {"mode": mode}}
+    events = [("StartRoutineIntent", {"routine": rid})]
+    for number in range(1, MAX_TURNS + 1):
+        name, slots = events.pop(0) if events else (
+            "AMAZON.YesIntent" if mode == "continuous" else "AMAZON.NextIntent", {})
+        answer = turn(chat, skill, chat_intent(chat, name, slots), state, number == 1)
+        if (answer.get("response") or {}).get("shouldEndSession") is not False:
+            return number
+        state = answer.get("sessionAttributes") or {}
+        if number == 2 and mode == "guided":
+            events.append(("EasierIntent", {}))
+    return 0
+
+
+def menu(turn: Any, locale: str) -> None:
+    """The menu, help and the like, at every time of day, for someone new, both at the start of
+    a session and in the middle of a routine."""
+    skill = app.build_skill(ProfileOnly({}))
+    for hour in MENU_HOURS:
+        chat = Conversation(at=f"{hour:02d}:00", on=DRIVE_DAY, tz="UTC", locale=locale,
+                            seconds_per_turn=0)
+        for name in MENU_EVENTS:
+            for state in ({}, {"coach": {"routine": "morning", "step": 2,
+                                         "pending": ["next", ""]}}):
+                request = ({"type": "LaunchRequest"} if name == "Launch"
+                           else chat_intent(chat, name, {}))
+                turn(chat, skill, request, state, not state)
 
 
 def chat_intent(chat: Conversation, name: str, slots: dict[str, str]) -> dict[str, Any]:
@@ -254,25 +325,19 @@ def test_every_reachable_response_passes_the_platform_rules(
     explored = time.perf_counter() - started
 
     # One batch for the validator: every distinct speech and reprompt in one node round trip.
-    texts: set[str] = set()
-    for _, envelope in found.responses.values():
-        response = envelope.get("response") or {}
-        for speech in (response.get("outputSpeech"), (response.get("reprompt") or {})
-                       .get("outputSpeech")):
-            if isinstance(speech, dict) and isinstance(speech.get("ssml"), str):
-                texts.add(speech["ssml"])
-    ordered = sorted(texts)
-    checked = dict(zip(ordered, ssml.platform_errors_many(ordered), strict=True))
-    monkeypatch.setattr(ssml, "platform_errors_many",
-                        lambda items, locale="en-US": [list(checked[i]) for i in items])
-
+    responses = [(envelope, request_type) for request_type, envelope in found.responses.values()]
     problems: Counter[str] = Counter()
     examples: dict[str, str] = {}
-    for request_type, envelope in found.responses.values():
-        for error in ssml.response_errors(envelope, request_type=request_type):
+    for (envelope, _), errors in zip(responses, ssml.responses_errors(responses), strict=True):
+        for error in errors:
             rule = error.split("]")[0] + "]"
             problems[rule] += 1
             examples.setdefault(rule, f"{error}\n    in {json.dumps(envelope)[:600]}")
+    texts = {part["ssml"] for envelope, _ in responses
+             for part in ((envelope.get("response") or {}).get("outputSpeech"),
+                          ((envelope.get("response") or {}).get("reprompt") or {})
+                          .get("outputSpeech"))
+             if isinstance(part, dict) and isinstance(part.get("ssml"), str)}
     total = time.perf_counter() - started
     with capsys.disabled():
         print(f"\nplatform sweep: {found.requests} requests, {found.expanded} states expanded"
@@ -296,4 +361,8 @@ def test_every_reachable_response_passes_the_platform_rules(
         if not found.rendered[(rid, step, counting, soft)]
     ]
     assert not missing, f"steps never spoken in the sweep: {missing}"
+    # Every routine was driven to its end, in every mode, pace and voice.
+    assert len(found.driven) == len(LOCALES) * len(routine.ids()) * 2 * 3 * 3 * 2
+    unfinished = [key for key, turns in found.driven.items() if not turns]
+    assert not unfinished, f"routines that did not end in {MAX_TURNS} turns: {unfinished}"
     # Its size is bounded by MAX_STATES; its speed is for the bench, not for this test.

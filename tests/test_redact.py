@@ -112,6 +112,7 @@ def test_minimised_text_is_one_bounded_line() -> None:
 
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(st.text(max_size=400))
+@pytest.mark.slow
 def test_no_digit_email_or_id_survives(text: str) -> None:
     out = minimise(text)
     assert not re.search(r"\d", out)

@@ -93,6 +93,7 @@ print(json.dumps({"levels": levels, "reply": reply}))
 """
 
 
+@pytest.mark.slow
 def test_lambda_entry_sets_logger_levels_and_refuses_without_a_skill_id(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILL_")}
     env.update(SKILL_DB=str(tmp_path / "skill.db"), PYTHONPATH=f"{ROOT / 'lambda'}:{ROOT}")

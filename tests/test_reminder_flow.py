@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from skill.alexa import app
+from skill.core.conversation import REMINDER_PERMISSION
 from tests.conversation import Conversation, Turn, resolve
 from tests.support.alexa_api import REMINDERS, AlexaApi
 from tests.support.ssml import response_errors
@@ -34,7 +35,6 @@ DEVICE = "amzn1.ask.device.TESTDEVICE"  # the Conversation helper's device
 #: Not en-US's usual zone (New York): a reminder in this zone can only have come from Settings.
 ZONE = "America/Denver"
 CONSENT = "consent-token-for-reminders"
-PERMISSION = "alexa::alerts:reminders:skill:readwrite"
 NIGHTLY_AT_TEN = "FREQ=DAILY;BYHOUR=22;BYMINUTE=0;BYSECOND=0;INTERVAL=1"
 #: Lambda gives the skill 3 s in all, whatever Amazon's API does.
 RESPONSE_BUDGET = 3.0
@@ -94,7 +94,7 @@ def consent_card(turn: Turn) -> Turn:
     """The session closes with a kind word and a card in the Alexa app asking for permission."""
     turn.says("I need your permission", "sent a card to your Alexa app").ended()
     assert turn.response.get("card") == {
-        "type": "AskForPermissionsConsent", "permissions": [PERMISSION]}, turn.response
+        "type": "AskForPermissionsConsent", "permissions": [REMINDER_PERMISSION]}, turn.response
     return turn
 
 
@@ -257,6 +257,7 @@ def break_api(api: AlexaApi, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["500", "hanging"])
+@pytest.mark.slow
 def test_a_failing_api_gets_a_kind_answer_in_time_when_setting(
     evening: Callable[..., Conversation], api: AlexaApi, how: str
 ) -> None:
@@ -273,6 +274,7 @@ def test_a_failing_api_gets_a_kind_answer_in_time_when_setting(
 
 
 @pytest.mark.parametrize("how", ["500", "hanging"])
+@pytest.mark.slow
 def test_a_failing_api_gets_a_kind_answer_in_time_when_cancelling(
     evening: Callable[..., Conversation], api: AlexaApi, how: str
 ) -> None:

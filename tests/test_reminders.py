@@ -106,6 +106,7 @@ def test_other_failures_carry_the_status_and_amazons_code(api: AlexaApi) -> None
     assert not isinstance(failed.value, ReminderPermissionMissing)
 
 
+@pytest.mark.slow
 def test_a_hanging_api_fails_within_the_timeout(api: AlexaApi) -> None:
     api.hang()
     started = time.monotonic()
@@ -140,6 +141,7 @@ def test_the_time_zone_is_none_when_it_cannot_be_had(api: AlexaApi, breakage: st
     assert reminders.time_zone(api.endpoint, token, device) is None
 
 
+@pytest.mark.slow
 def test_the_time_zone_gives_up_quickly_when_the_api_hangs(api: AlexaApi) -> None:
     api.hang()
     started = time.monotonic()

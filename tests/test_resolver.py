@@ -125,6 +125,7 @@ def test_the_built_in_phrases_are_virtual_alexas_own() -> None:
     assert tuple(audio) == AUDIO_PLAYER_INTENTS
 
 
+@pytest.mark.slow
 def test_every_sample_said_with_its_values_reaches_its_own_intent(heard_by: Resolver) -> None:
     said = said_samples(language_model())
     stolen = [(intent, words, heard_by.resolve(words).intent) for intent, words, _ in said
@@ -133,6 +134,7 @@ def test_every_sample_said_with_its_values_reaches_its_own_intent(heard_by: Reso
     assert len(said) > 5000  # every slot value of every sample, not a sample of them
 
 
+@pytest.mark.slow
 def test_the_resolver_hears_what_virtual_alexa_hears(heard_by: Resolver) -> None:
     """One node process for the whole batch: every sample of the model said with every slot
     value, and every real utterance; intents and slot words must be identical."""

@@ -565,6 +565,46 @@ def test_nothing_is_read_or_parsed_at_import() -> None:
     assert json.loads(out) == [0, 0]
 
 
+def test_the_bundle_holds_the_screens_patterns_indexed_by_their_first_words() -> None:
+    """`make model` expands and indexes the phrases once, at build time: the bundle's copy is
+    what the TOML compiles to, so the runtime only loads it."""
+    bundled = content.load("en/safety.toml")
+    assert bundled["compiled"]["format"] == safety.FORMAT
+    assert bundled["compiled"] == safety.precompile(_rules())
+
+
+def test_a_stale_or_missing_index_is_rebuilt_not_trusted() -> None:
+    rules = _rules()
+    # an index of other patterns: one more phrase shifts every number after it
+    terms = {"aaa": ["zzz"], **rules["terms"]}
+    bundled = content.load("en/safety.toml")["compiled"]
+    for data in ({**rules, "compiled": None}, {**rules, "compiled": {"format": -1}},
+                 {**rules, "terms": terms, "compiled": bundled}):
+        lex = safety.compile_lexicon(data)
+        units = safety._units(safety.words("my legs are numb"), lex)
+        assert [u.kind for u in units][-1] == "term"
+        assert "numb" in units[-1].value
+
+
+def test_the_first_words_expand_only_the_patterns_they_can_start() -> None:
+    """A process's first free-text words build the part of the trie their own words start,
+    not the whole file (the first question's cost stays small however the rules grow)."""
+    lex = safety.compile_lexicon(content.load("en/safety.toml"))
+    assert lex.main.built == {}
+    safety._units(safety.words("my legs are numb"), lex)
+    first_words = len(lex.main.index["root"]["w"]) + len(lex.main.index["start"].get("w", {}))
+    assert 0 < len(lex.main.built) <= 8 < first_words // 10
+
+
+def test_no_pattern_expands_into_so_many_phrases_that_one_word_costs_the_first_question() -> None:
+    """Each alternative multiplies a pattern's phrases; the first utterance holding one of its
+    first words expands them all. A class and a rule over two classes cost far less."""
+    lex = safety.compile_lexicon(content.load("en/safety.toml"))
+    sizes = {p.entry.text: len(safety._sequences(p.text))
+             for trie in (lex.main, lex.senses) for p in trie.patterns}
+    assert max(sizes.values()) <= 1000, max(sizes, key=sizes.__getitem__)
+
+
 @pytest.mark.parametrize(("said", "hurts"), [
     ("it really hurts", True), ("my back hurts when i do this one", True),
     ("i've got a sharp pain in my hip", True), ("ouch", True),

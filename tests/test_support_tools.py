@@ -14,8 +14,16 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from tests.support import espeak
 from tests.support.dynalite import create_skill_table, running_dynalite
-from tests.support.ssml import platform_errors, platform_errors_many, response_errors, spoken_text
+from tests.support.ssml import (
+    platform_errors,
+    platform_errors_many,
+    response_errors,
+    responses_errors,
+    spoken_text,
+)
 from tests.support.virtual_alexa import VirtualAlexa, VirtualAlexaError
+
+pytestmark = pytest.mark.slow
 
 
 def speak(body: str) -> str:
@@ -348,3 +356,16 @@ def test_virtual_alexa_device_and_ids(model_path: Path, skill_url: str) -> None:
         assert system["user"]["userId"] == "amzn1.ask.account.test"
         assert system["application"]["applicationId"] == "amzn1.ask.skill.test"
         assert _Skill.received[-1] == alexa.last_request
+
+
+def test_a_batch_of_responses_is_checked_as_each_alone() -> None:
+    def said(ssml: str, end: object = False) -> dict:
+        return {"response": {"outputSpeech": {"type": "SSML", "ssml": ssml},
+                             "shouldEndSession": end}}
+
+    batch = [(said("<speak>a & b</speak>"), None), (said("<speak>Ready?</speak>"), None),
+             (said("<speak><mark name='x'/>Bye.</speak>", True), None),
+             (said("<speak>Ready?</speak>", True), "SessionEndedRequest"), ({}, None)]
+    alone = [response_errors(envelope, request_type=kind) for envelope, kind in batch]
+    assert responses_errors(batch) == alone
+    assert [bool(errors) for errors in alone] == [True, False, True, True, True]

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 CHECK = ROOT / "scripts" / "check-template.sh"

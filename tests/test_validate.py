@@ -26,14 +26,16 @@ def own_report() -> validate.Report:
     return validate.validate()
 
 
+@pytest.mark.slow
 def test_the_projects_own_files_pass(own_report: validate.Report) -> None:
     assert [str(f) for f in own_report.errors] == []
     # Every part was actually looked at.
     for what in ("sample utterances", "example phrases", "icons", "prompt variants", "answers",
-                 "movement fields", "paced holds", "coach replies", "generated files compared"):
+                 "movement fields", "paced holds", "generated files compared"):
         assert own_report.checked[what] > 0, what
 
 
+@pytest.mark.slow
 def test_main_prints_a_summary_and_exits_zero_when_clean(
         own_report: validate.Report, capsys: pytest.CaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,6 +46,7 @@ def test_main_prints_a_summary_and_exits_zero_when_clean(
     assert "checked:" in out and "sample utterances" in out
 
 
+@pytest.mark.slow
 def test_searchquery_overlaps_are_reported_as_info_not_errors(own_report) -> None:
     infos = [f for f in own_report.of("info") if f.rule == "searchquery-overlap"]
     assert any(f.text == "tell me {query}" and "tell me more" in f.why for f in infos)
@@ -89,7 +92,7 @@ def intent(lm: dict, name: str) -> dict:
 
 
 def run(package: Path, content: Path) -> validate.Report:
-    return validate.validate(package, content, coach_replies=False)
+    return validate.validate(package, content)
 
 
 def set_invocation(name: str) -> Callable[[dict], None]:
@@ -149,6 +152,7 @@ MODEL_MISTAKES = {
 
 
 @pytest.mark.parametrize("rule", sorted(MODEL_MISTAKES))
+@pytest.mark.slow
 def test_each_model_rule_catches_its_mistake(rule: str, copy: tuple[Path, Path]) -> None:
     package, content = copy
     edit_models(package, MODEL_MISTAKES[rule])
@@ -186,6 +190,7 @@ NAME_FREE_MISTAKES = {
 
 
 @pytest.mark.parametrize("rule", sorted(NAME_FREE_MISTAKES))
+@pytest.mark.slow
 def test_each_name_free_rule_catches_its_mistake(rule: str, copy: tuple[Path, Path]) -> None:
     package, content = copy
     edit_name_free(package, NAME_FREE_MISTAKES[rule])
@@ -195,6 +200,7 @@ def test_each_name_free_rule_catches_its_mistake(rule: str, copy: tuple[Path, Pa
     assert finding.where.startswith("interactionModel._nameFreeInteraction")
 
 
+@pytest.mark.slow
 def test_intents_awaiting_the_coach_warn_until_it_handles_them(
         own_report: validate.Report, copy: tuple[Path, Path]) -> None:
     from tools import model
@@ -224,6 +230,7 @@ def test_every_sample_is_said_with_its_slot_values(own_report: validate.Report) 
     assert "sample-stolen" not in own_report.rules()
 
 
+@pytest.mark.slow
 def test_a_seeded_mistake_is_printed_with_file_position_and_rule(
         copy: tuple[Path, Path], capsys: pytest.CaptureFixture) -> None:
     package, content = copy
@@ -237,6 +244,7 @@ def test_a_seeded_mistake_is_printed_with_file_position_and_rule(
     assert "FAILED" in err.err
 
 
+@pytest.mark.slow
 def test_locales_out_of_sync_and_drift_from_the_source(copy: tuple[Path, Path]) -> None:
     package, content = copy
     edit_models(package, add_sample("SkipIntent", "pass this one"), locales=("en-GB",))
@@ -314,6 +322,7 @@ MANIFEST_MISTAKES = {
 
 
 @pytest.mark.parametrize("rule", sorted(MANIFEST_MISTAKES))
+@pytest.mark.slow
 def test_each_manifest_rule_catches_its_mistake(rule: str, copy: tuple[Path, Path]) -> None:
     package, content = copy
     edit_manifest(package, MANIFEST_MISTAKES[rule])
@@ -337,6 +346,7 @@ def load_icon_script() -> Any:
     return module
 
 
+@pytest.mark.slow
 def test_icons_must_exist_as_pngs_of_the_right_size(copy: tuple[Path, Path]) -> None:
     package, content = copy
     images = package / "assets" / "images"
@@ -350,6 +360,7 @@ def test_icons_must_exist_as_pngs_of_the_right_size(copy: tuple[Path, Path]) -> 
     assert "icon-format" in run(package, content).rules()
 
 
+@pytest.mark.slow
 def test_the_icon_script_reproduces_the_committed_icons() -> None:
     # The small one only: drawing 512x512 in pure Python takes seconds.
     script = load_icon_script()
@@ -364,6 +375,7 @@ def edit_toml(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_markup_in_plain_text_content_is_an_error(copy: tuple[Path, Path]) -> None:
     package, content = copy
     edit_toml(content / "en" / "prompts.toml", 'rep_again = ["And again.",',
@@ -372,6 +384,7 @@ def test_markup_in_plain_text_content_is_an_error(copy: tuple[Path, Path]) -> No
     assert finding.file.endswith("prompts.toml") and finding.where == "routine.rep_again[0]"
 
 
+@pytest.mark.slow
 def test_a_broken_placeholder_is_an_error(copy: tuple[Path, Path]) -> None:
     package, content = copy
     edit_toml(content / "en" / "prompts.toml", 'step_intro = ["Step {n} of {total}',
@@ -379,6 +392,7 @@ def test_a_broken_placeholder_is_an_error(copy: tuple[Path, Path]) -> None:
     assert "prompt-placeholder" in run(package, content).rules()
 
 
+@pytest.mark.slow
 def test_an_answer_too_long_for_alexa_is_an_error(copy: tuple[Path, Path]) -> None:
     package, content = copy
     path = content / "en" / "knowledge.toml"
@@ -390,6 +404,7 @@ def test_an_answer_too_long_for_alexa_is_an_error(copy: tuple[Path, Path]) -> No
     assert finding.file.endswith("knowledge.toml") and ".short" in finding.where
 
 
+@pytest.mark.slow
 def test_a_hold_longer_than_the_count_words_is_an_error(copy: tuple[Path, Path]) -> None:
     package, content = copy
     edit_toml(content / "routines.toml", "min_hold = 10\nmax_hold = 40",

@@ -56,6 +56,7 @@ def spoken_step(built: routine.Routine, index: int, easier: bool) -> str:
     return " ".join(said)
 
 
+@pytest.mark.slow
 def test_every_combination_is_safe_in_ids_and_in_words() -> None:
     checked = 0
     problems: list[str] = []
@@ -97,6 +98,7 @@ def _check(built: routine.Routine, variants: frozenset[str], scale: float, label
     return found
 
 
+@pytest.mark.slow
 def test_every_word_of_every_movement_a_person_can_get_is_checked() -> None:
     """Not only the text of one rendering: every field (a person can ask why, or for the easier
     version, at any step) of every movement reachable for them."""
@@ -237,10 +239,11 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _errors(package: Path, copied: Path) -> list[Any]:
-    return [f for f in validate.validate(package, copied, coach_replies=False).errors
+    return [f for f in validate.validate(package, copied).errors
             if f.file.endswith("routines.toml")]
 
 
+@pytest.mark.slow
 def test_a_movement_on_the_back_with_no_side_version_fails_validation(
         content_copy: tuple[Path, Path]) -> None:
     package, copied = content_copy
@@ -250,6 +253,7 @@ def test_a_movement_on_the_back_with_no_side_version_fails_validation(
     assert "side_lying" in finding.why
 
 
+@pytest.mark.slow
 def test_a_combination_whose_result_depends_on_the_order_fails_validation(
         content_copy: tuple[Path, Path]) -> None:
     package, copied = content_copy
@@ -265,6 +269,7 @@ def test_a_combination_whose_result_depends_on_the_order_fails_validation(
                for f in findings)
 
 
+@pytest.mark.slow
 def test_replacements_that_go_round_in_a_circle_fail_validation(
         content_copy: tuple[Path, Path]) -> None:
     package, copied = content_copy
@@ -279,6 +284,7 @@ def test_replacements_that_go_round_in_a_circle_fail_validation(
     assert any("circle" in f.why for f in findings)
 
 
+@pytest.mark.slow
 def test_a_new_movement_without_words_fails_validation(content_copy: tuple[Path, Path]) -> None:
     package, copied = content_copy
     _edit(copied / "routines.toml", "[movements.settle_breath_side]",

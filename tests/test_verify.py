@@ -554,20 +554,24 @@ def local_server() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.slow
 def test_fetcher_reads_a_chain(local_server: str) -> None:
     assert fetch_cert_chain(local_server + "/chain") == b"chain"
 
 
+@pytest.mark.slow
 def test_fetcher_refuses_redirects(local_server: str) -> None:
     with pytest.raises(VerificationException):
         fetch_cert_chain(local_server + "/redirect")
 
 
+@pytest.mark.slow
 def test_fetcher_refuses_huge_chains(local_server: str) -> None:
     with pytest.raises(VerificationException, match="too large"):
         fetch_cert_chain(local_server + "/huge")
 
 
+@pytest.mark.slow
 def test_fetcher_times_out_quickly() -> None:
     import socket
     import time
@@ -780,6 +784,7 @@ else:
 """
 
 
+@pytest.mark.slow
 def test_flask_ask_sdk_imports_past_the_oscrypto_trap_and_its_verifier_fails_closed() -> None:
     """The stand-in is registered exactly where the real certvalidator cannot be imported, and
     if anyone switched the SDK's own RequestVerifier back on, it would reject every request with
@@ -807,6 +812,7 @@ def fake_certvalidator(directory: Path, init: str) -> Path:
     return directory
 
 
+@pytest.mark.slow
 def test_the_guard_changes_nothing_when_certvalidator_imports(tmp_path: Path) -> None:
     path = fake_certvalidator(tmp_path, "class CertificateValidator: pass\n")
     out = python(SDK_VERIFIER_IN_USE, PYTHONPATH=str(path))
@@ -814,6 +820,7 @@ def test_the_guard_changes_nothing_when_certvalidator_imports(tmp_path: Path) ->
     assert out.stdout.strip() == "certvalidator from certvalidator"  # the installed one, as is
 
 
+@pytest.mark.slow
 def test_the_guard_hides_no_other_import_error(tmp_path: Path) -> None:
     path = fake_certvalidator(tmp_path, "raise RuntimeError('certvalidator is broken')\n")
     out = python("import webservice.verify", PYTHONPATH=str(path))

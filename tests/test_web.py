@@ -456,6 +456,7 @@ def test_a_signed_body_the_sdk_cannot_read_is_a_400_that_quotes_nothing(
 
 # --- health, dev mode, configuration --------------------------------------------------------
 
+@pytest.mark.slow
 def test_health_answers_without_calling_the_skill(pki: Pki) -> None:
     calls = []
 
@@ -493,6 +494,7 @@ def test_dev_mode_is_allowed_on_loopback_with_made_up_ids(host: str) -> None:
     assert dev_mode_refusals(host, {"SKILL_ID": SKILL_ID, "SKILL_DB": "/tmp/x.db"}) == []
 
 
+@pytest.mark.slow
 def test_dev_mode_will_not_start_on_a_production_table(tmp_path: Any) -> None:
     port = free_port()
     env = {**os.environ, "SKILL_DEV": "1", "SKILL_TABLE": "bedside-profiles",
@@ -506,6 +508,7 @@ def test_dev_mode_will_not_start_on_a_production_table(tmp_path: Any) -> None:
         requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
 
 
+@pytest.mark.slow
 def test_dev_mode_will_not_start_off_loopback(tmp_path: Any) -> None:
     env = {**os.environ, "SKILL_DEV": "1", "SKILL_DB": str(tmp_path / "x.db")}
     env.pop("SKILL_TABLE", None)
@@ -636,6 +639,7 @@ def server(tmp_path: Any) -> Iterator[Any]:
 MAKE_SERVE = ["make", "-s", "-o", ".venv/.installed", "-o", ".venv/.apt-installed", "serve"]
 
 
+@pytest.mark.slow
 def test_make_serve_production_mode_answers_and_verifies(server: Any) -> None:
     proc, base = server(MAKE_SERVE, SKILL_DEV="")
     health = requests.get(base + "/health", timeout=5)
@@ -646,6 +650,7 @@ def test_make_serve_production_mode_answers_and_verifies(server: Any) -> None:
     assert chunked.status_code == 413
 
 
+@pytest.mark.slow
 def test_make_serve_dev_mode_answers_without_verification(server: Any) -> None:
     proc, base = server(MAKE_SERVE, SKILL_DEV="1")
     assert requests.get(base + "/health", timeout=5).json() == {"status": "ok", "verify": False}
@@ -658,6 +663,7 @@ def test_make_serve_dev_mode_answers_without_verification(server: Any) -> None:
     assert "checks are OFF" in output  # the per-request warning
 
 
+@pytest.mark.slow
 def test_python_m_skill_web_runs_gunicorn(server: Any) -> None:
     proc, base = server([sys.executable, "-m", "webservice.app"], SKILL_DEV="")
     assert requests.get(base + "/health", timeout=5).json()["verify"] is True
@@ -665,6 +671,7 @@ def test_python_m_skill_web_runs_gunicorn(server: Any) -> None:
 
 # --- slow clients: the attack that used to take the service down ----------------------------
 
+@pytest.mark.slow
 def test_64_slow_clients_stop_neither_health_nor_alexa() -> None:
     """64 sockets on 127.0.0.1 send a byte a second, some after announcing a 60 KB body, some
     still in their headers, against the production setup (nginx in front of gunicorn, the real
@@ -678,6 +685,7 @@ def test_64_slow_clients_stop_neither_health_nor_alexa() -> None:
             assert attack["signed_statuses"] == [200], attack
 
 
+@pytest.mark.slow
 def test_the_same_attack_starves_bare_gunicorn() -> None:
     """Without the buffering front, the same clients hold every gunicorn thread: this is the
     failure the production setup exists to prevent, and proof the attack above is real. One
@@ -705,6 +713,7 @@ sys.meta_path.insert(0, _NoFreezegun())
 """
 
 
+@pytest.mark.slow
 def test_the_web_service_never_imports_freezegun(tmp_path: Any) -> None:
     """ask-sdk-webservice-support declares freezegun, a test library, as a run-time dependency
     but never imports it (an upstream false dependency, so the production web lock leaves it
@@ -757,6 +766,7 @@ def self_signed_for_loopback(directory: Any) -> tuple[str, str]:
     return str(cert_path), str(key_path)
 
 
+@pytest.mark.slow
 def test_serve_speaks_https_when_given_a_certificate(tmp_path: Any) -> None:
     cert, key = self_signed_for_loopback(tmp_path)
     port = free_port()

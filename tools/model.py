@@ -67,14 +67,24 @@ def slot_table(model_source: dict[str, Any]) -> dict[str, Any]:
 
 def knowledge_index(data: dict[str, Any]) -> dict[str, Any]:
     """What the answer book would otherwise work out on a process's first question: each
-    item's centroid in the word-vector space, its normalised terms, and the Snowball stem of
-    every word the file uses (Snowball in pure Python is slow, and the first question should
-    not spend a few hundred ms stemming and embedding the whole knowledge base)."""
+    item's centroid and facets in the word-vector space, its normalised terms, and the Snowball
+    stem of every word the file uses (Snowball in pure Python is slow, and the first question
+    should not spend a few hundred ms stemming and embedding the whole knowledge base)."""
     from skill.core import answers, wordvectors
 
     table = wordvectors.WordVectors(answers.VECTORS_PATH)
-    return {"vectors": answers.item_vectors(data, table), "terms": answers.index_terms(data),
+    return {"vectors": answers.item_vectors(data, table),
+            "facets": answers.pack_facets(answers.item_facets(data, table)),
+            "terms": answers.index_terms(data),
             "stems": answers.stem_table(data)}
+
+
+def safety_tries(data: dict[str, Any]) -> dict[str, Any]:
+    """The red-flag screen's phrases expanded and indexed as tries, so that a process's first
+    free-text words load them rather than build them (tens of ms of the first question)."""
+    from skill.core import safety
+
+    return safety.precompile(data)
 
 
 def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]:
@@ -88,6 +98,8 @@ def compile_bundle(content_dir: Path = CONTENT_DIR) -> dict[str, dict[str, Any]]
             relative, data = relative.replace("model.toml", "slots"), slot_table(data)
         elif relative.endswith("/knowledge.toml"):
             data = {**data, **knowledge_index(data)}
+        elif relative.endswith("/safety.toml"):
+            data = {**data, "compiled": safety_tries(data)}
         parts.setdefault(content.part_of(relative), {})[relative] = data
     return parts
 

@@ -200,10 +200,6 @@ class Resolution:
     heard: dict[str, str] = field(default_factory=dict)
     sample: str | None = None
 
-    @property
-    def matched(self) -> bool:
-        return self.sample is not None
-
 
 @dataclass(frozen=True)
 class _Sample:
@@ -371,10 +367,6 @@ class Resolver:
     def value_id(self, slot_type: str, value: str) -> str | None:
         """The id of a custom slot value (for entity resolution), or None."""
         return self._values.get(slot_type.lower(), {}).get(spoken(value))
-
-    def type_values(self, slot_type: str) -> dict[str, str]:
-        """A custom slot type's words -> value ids."""
-        return dict(self._values.get(slot_type.lower(), {}))
 
 
 def language_model(locale: str = "en-US", models: Path = MODELS) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """`python -m tools validate`: what Amazon checks at build and certification time, offline.
 
 Checks the skill package (``interaction_model/``: the manifest and every locale's interaction
-model) and the content (every prompt, movement, answer and red-flag advice rendered to SSML, and
-the coach's own replies for every routine) against Alexa's published rules, collected in
-docs and /work/shared/platform-notes. Every finding names the file, the position inside it, the
+model) and the content (every prompt, movement, answer, red-flag advice and paced hold rendered to
+SSML) against Alexa's published rules, collected in docs and /work/shared/platform-notes. The
+coach's own replies are the platform sweep's (tests/test_platform_rules.py): it drives the real
+skill through every routine. Every finding names the file, the position inside it, the
 offending text, the rule and why the rule exists. Errors make the exit status 1; warnings and
 infos do not.
 
-The SSML rules are implemented here in Python so that this runs from the project venv alone;
-tests/test_validate.py cross-checks them against ssml-check-core on the rendered content.
+The SSML rules are tools/rules.py (the one definition the tests use too), in Python so that this
+runs from the project venv alone; tests/test_validate.py cross-checks them against
+ssml-check-core on the rendered content.
 """
 
 from __future__ import annotations
@@ -24,14 +26,11 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
-from zoneinfo import ZoneInfo
 
 from skill.core import content, speech
-from tools import model, resolver
+from tools import model, resolver, rules
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACKAGE_DIR = model.PACKAGE_DIR
@@ -39,8 +38,6 @@ DEFAULT_CONTENT_DIR = model.CONTENT_DIR
 
 # --- platform limits and word lists ---------------------------------------------------------
 
-MAX_SPEECH_CHARS = speech.MAX_SPEECH_CHARS
-MAX_BREAK_MS = speech.MAX_BREAK_MS
 MAX_SLOT_VALUE_CHARS = 140
 MAX_INTENTS = 250
 MAX_MODEL_BYTES = 1_500_000
@@ -62,13 +59,6 @@ KNOWN_INTERFACES = frozenset({
 })  # fmt: skip
 #: Name-free interaction (interactionModel._nameFreeInteraction): phrases per ingress point.
 MAX_NAME_FREE_PHRASES = 5
-
-ALLOWED_SSML_TAGS = frozenset({
-    "speak", "break", "emphasis", "p", "s", "prosody", "say-as", "sub", "phoneme", "w",
-    "lang", "voice", "audio", "amazon:effect", "amazon:emotion", "amazon:domain",
-})  # fmt: skip
-POLLY_ONLY_TAGS = frozenset({"mark", "amazon:auto-breaths", "amazon:max-duration", "amazon:breath"})
-BREAK_STRENGTHS = frozenset({"none", "x-weak", "weak", "medium", "strong", "x-strong"})
 
 #: Words that start a skill or wake a device: never part of an invocation name.
 LAUNCH_WORDS = frozenset({
@@ -117,10 +107,6 @@ _ABBREVIATION = re.compile(r"^(?:[a-z]\.)+[a-z]?$", re.IGNORECASE)
 _EXAMPLE_PREFIX = re.compile(
     r"^alexa,\s+(?:ask|tell|open|launch|start|begin|use|talk to|load|play|run)\s+", re.IGNORECASE
 )
-_BREAK_TIME = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
-_BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)")
-_BARE_LT = re.compile(r"<(?![A-Za-z_/!?])")
-_TAG = re.compile(r"<[^>]*>")
 
 
 # --- findings -------------------------------------------------------------------------------
@@ -190,69 +176,10 @@ def _display(path: Path) -> str:
 
 # --- SSML -----------------------------------------------------------------------------------
 
-def break_ms(value: str) -> float | None:
-    match = _BREAK_TIME.match(value.strip())
-    if not match:
-        return None
-    number = float(match.group(1))
-    return number * 1000 if match.group(2) == "s" else number
-
-
 def ssml_errors(ssml: str) -> list[tuple[str, str]]:
-    """(rule, why) for everything in ``ssml`` that would make Alexa reject the response."""
-    if not ssml.strip():
-        return [("ssml-empty", "the speech is empty")]
-    errors: list[tuple[str, str]] = []
-    if len(ssml) > MAX_SPEECH_CHARS:
-        errors.append(("ssml-length", f"{len(ssml)} characters; Alexa allows {MAX_SPEECH_CHARS},"
-                                      " tags included"))
-    for pattern, char, entity in ((_BARE_AMP, "&", "&amp;"), (_BARE_LT, "<", "&lt;")):
-        for match in pattern.finditer(ssml):
-            errors.append(("ssml-bare-character",
-                           f"a bare {char!r} at {match.start()} must be written {entity}: one"
-                           " makes Alexa reject the whole response"))
-    stripped = ssml.strip()
-    if not (stripped.startswith("<speak>") or stripped.startswith("<speak ")) or \
-            not stripped.endswith("</speak>"):
-        errors.append(("ssml-root", "speech must be one <speak>…</speak> element"))
-    elements: list[tuple[str, dict[str, str]]] = []
-    parser = expat.ParserCreate()
-    parser.StartElementHandler = lambda name, attrs: elements.append((name, attrs))
-    try:
-        parser.Parse(ssml.encode("utf-8"), True)
-    except expat.ExpatError as error:
-        if not any(rule == "ssml-bare-character" for rule, _ in errors):
-            errors.append(("ssml-xml", f"not well-formed XML: {expat.ErrorString(error.code)}"
-                                       f" at line {error.lineno} column {error.offset}"))
-    for name, attrs in elements:
-        if name in POLLY_ONLY_TAGS:
-            errors.append(("ssml-tag", f"<{name}> is Amazon Polly only; Alexa rejects it"))
-        elif name not in ALLOWED_SSML_TAGS:
-            errors.append(("ssml-tag", f"<{name}> is not an SSML tag Alexa accepts"))
-        elif name == "break":
-            errors += _break_errors(attrs)
-    return errors
-
-
-def _break_errors(attrs: dict[str, str]) -> list[tuple[str, str]]:
-    errors = [("ssml-break", f"<break> has no attribute {a!r}")
-              for a in attrs if a not in ("time", "strength")]
-    if "time" in attrs:
-        ms = break_ms(attrs["time"])
-        if ms is None:
-            errors.append(("ssml-break",
-                           f"time={attrs['time']!r} needs a unit (\"3s\", \"250ms\")"))
-        elif ms > MAX_BREAK_MS:
-            errors.append(("ssml-break", f"time={attrs['time']!r} is over 10 s, Alexa's longest"
-                                         " break: chain several breaks instead"))
-    if "strength" in attrs and attrs["strength"] not in BREAK_STRENGTHS:
-        errors.append(("ssml-break", f"strength={attrs['strength']!r} is not a break strength"))
-    return errors
-
-
-def spoken(ssml: str) -> str:
-    """What a listener hears as words."""
-    return speech.plain_text(_TAG.sub(" ", ssml))
+    """(rule, why) for everything in ``ssml`` that would make Alexa reject the response: the
+    rules of tools/rules.py, by their group (``ssml-break`` for every break rule)."""
+    return [(problem.group, problem.why) for problem in rules.ssml_problems(ssml)]
 
 
 def check_ssml(report: Report, file: str, where: str, ssml: str) -> None:
@@ -308,6 +235,11 @@ def check_invocation(report: Report, file: str, name: Any) -> None:
 
 def slot_names(sample: str) -> list[str]:
     return _SLOT.findall(sample)
+
+
+def typed_sample(sample: str, slots: dict[str, str]) -> str:
+    """``sample`` with each slot name replaced by its type: "{routine}" -> "{RoutineType}"."""
+    return _SLOT.sub(lambda m: "{" + str(slots.get(m.group(1))) + "}", sample)
 
 
 def normalise(sample: str) -> str:
@@ -520,9 +452,9 @@ def _check_said_samples(report: Report, file: str, lm: dict[str, Any]) -> None:
         said = resolver.said_samples(lm)
         stolen = []
         for intent, words, sample in said:
-            got = heard.resolve(words)
-            if got.intent != intent:
-                stolen.append((intent, sample, words, got.intent, got.sample or ""))
+            resolved = heard.resolve(words)
+            if resolved.intent != intent:
+                stolen.append((intent, sample, words, resolved.intent, resolved.sample or ""))
         _SAID_CHECKED.clear()
         _SAID_CHECKED[key] = (len(said), stolen)
     count, stolen = _SAID_CHECKED[key]
@@ -670,8 +602,7 @@ def _check_overlaps(report: Report, file: str, intents: list[Intent],
                 continue
             seen[key] = s_index
             # Two intents with the same sample (slot names replaced by their types) clash.
-            typed = _SLOT.sub(lambda m, slots=intent.slots: "{" + str(slots.get(m.group(1))) + "}",
-                              key)
+            typed = typed_sample(key, intent.slots)
             owners = literal_owner if not slot_names(key) else pattern_owner
             if typed in owners and owners[typed][0].name != intent.name:
                 other, other_index = owners[typed]
@@ -1135,97 +1066,6 @@ def check_variants(report: Report, content_dir: Path, language: str) -> None:
     report.checked["variant declarations"] += 1
 
 
-def check_coach_replies(report: Report) -> None:
-    """Drive the coach through every routine, in guided and continuous mode, at the shortest
-    and longest holds, with each counting style and voice: every reply it can give must be valid
-    SSML, and an open session must end with a question."""
-    from skill.core import routine
-
-    zone = ZoneInfo("UTC")
-    file = "skill/core/conversation"
-    for locale in content.LANGUAGES:
-        for routine_id in routine.ids():
-            for mode in ("guided", "continuous"):
-                for counting in ("auto", "every_second", "sparse"):
-                    for scale in (routine.MIN_SCALE, 1.0, routine.MAX_SCALE):
-                        for soft in (False, True):
-                            prefs = {"counting": counting, "hold_scale": scale,
-                                     "soft_voice": soft}
-                            _drive(report, file, locale, routine_id, mode, prefs,
-                                   datetime(2026, 3, 2, 7, 0, tzinfo=zone))
-        # The menu, help and the like, at every time of day, inside and outside a routine.
-        from skill.core import conversation as coach
-        for hour in (6, 14, 20, 23):
-            now = datetime(2026, 3, 2, hour, 0, tzinfo=zone)
-            for name in ("Launch", "AMAZON.HelpIntent", "AMAZON.FallbackIntent",
-                         "ProgressIntent", "AMAZON.StopIntent", "WhyThisStepIntent",
-                         "TellMeMoreIntent", "SetReminderIntent", "CancelReminderIntent",
-                         "AMAZON.PauseIntent", "HurtIntent", "LongerIntent", "ShorterIntent"):
-                for state in ({}, {"routine": "morning", "step": 2, "pending": ["next", ""]}):
-                    _check_reply(report, file, f"{locale} {hour}:00 {name} {state or ''}",
-                                 coach.respond(coach.Event(name), coach.Session.from_dict(state),
-                                               coach.Profile(), coach.Context(locale, now)))
-
-
-def _drive(report: Report, file: str, locale: str, routine_id: str, mode: str,
-           prefs: dict[str, Any], now: datetime) -> None:
-    from skill.core import conversation as coach
-
-    profile = coach.Profile.from_dict(
-        {"version": 1, "disclaimer_heard": False, "prefs": prefs,
-         "body_asked": (now.date() - timedelta(days=1)).isoformat(),
-         "history": {(now.date() - timedelta(days=1)).isoformat(): [routine_id]}})
-    session = coach.Session.from_dict({"mode": mode})
-    ctx = coach.Context(locale, now)
-    events = [coach.Event("StartRoutineIntent", {"routine": routine_id})]
-    label = f"{locale} {routine_id} routine, {mode}, {prefs}"
-    for turn in range(40):
-        event = events.pop(0) if events else coach.Event(
-            "AMAZON.YesIntent" if mode == "continuous" else "AMAZON.NextIntent")
-        reply = coach.respond(event, session, profile, ctx)
-        _check_reply(report, file, f"{label}, turn {turn} ({event.name})", reply)
-        if turn == 1 and mode == "guided":
-            events.append(coach.Event("EasierIntent"))
-        if reply.end_session:
-            return
-    report.error(file, label, "coach-never-ends", "the routine did not finish in 40 turns")
-
-
-def _check_reply(report: Report, file: str, where: str, reply: Any) -> None:
-    report.checked["coach replies"] += 1
-    if reply.effect is not None or (not reply.speech and reply.end_session):
-        return
-    for what, ssml in (("speech", reply.speech), ("reprompt", reply.reprompt)):
-        if ssml is None:
-            continue
-        report.ssml.append((f"{file}: {where} {what}", ssml))
-        for rule, why in ssml_errors(ssml):
-            _once(report, "error", file, f"{where} {what}", rule, why, ssml)
-    if not reply.end_session:
-        said = spoken(reply.speech)
-        if reply.reprompt is not None and not spoken(reply.reprompt):
-            _once(report, "error", file, where, "open-session-reprompt",
-                  "the reprompt says nothing: certification rejects a silent open microphone"
-                  " (leave the reprompt out instead, and silence ends the session)",
-                  reply.speech)
-        if "?" not in said:
-            _once(report, "error", file, where, "open-session-question",
-                  "the session stays open but nothing asks the person a question: certification"
-                  " fails a prompt that leaves them guessing", reply.speech)
-        elif not said.endswith("?"):
-            _once(report, "warning", file, where, "open-session-question",
-                  "the session stays open and the question is not the last thing said: people"
-                  " answer the last sentence they hear", reply.speech)
-
-
-def _once(report: Report, level: str, file: str, where: str, rule: str, why: str,
-          text: str) -> None:
-    """The coach gives the same reply in many situations: report each problem once."""
-    if any(f.rule == rule and f.text == text and f.file == file for f in report.findings):
-        return
-    report.add(level, file, where, rule, why, text)
-
-
 def _load(report: Report, path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
@@ -1260,11 +1100,10 @@ def _awaiting(content_dir: Path, language: str) -> frozenset[str]:
                      if i.get("awaiting_coach"))
 
 
-def validate(package_dir: Path = DEFAULT_PACKAGE_DIR, content_dir: Path = DEFAULT_CONTENT_DIR,
-             *, coach_replies: bool | None = None) -> Report:
-    """Every check. ``coach_replies`` defaults to on for the skill's own content only: the coach
-    reads the installed content, so with another content directory it would check the wrong
-    files."""
+def validate(package_dir: Path = DEFAULT_PACKAGE_DIR, content_dir: Path = DEFAULT_CONTENT_DIR
+             ) -> Report:
+    """Every check of the package and the content. (The coach's replies are checked by
+    tests/test_platform_rules.py, which drives the real skill through every routine.)"""
     report = Report()
     handled = handled_intents()
     models: dict[str, tuple[str, Any]] = {}
@@ -1299,9 +1138,6 @@ def validate(package_dir: Path = DEFAULT_PACKAGE_DIR, content_dir: Path = DEFAUL
         check_safety(report, content_dir, language)
         check_holds(report, content_dir, language, prompts)
         check_variants(report, content_dir, language)
-    own_content = content_dir.resolve() == DEFAULT_CONTENT_DIR.resolve()
-    if coach_replies if coach_replies is not None else own_content:
-        check_coach_replies(report)
     return report
 
 

@@ -11,14 +11,17 @@ Before that, a sense lexicon of multiword expressions blanks the words that only
 symptoms ("hay fever", "fell asleep", "chest of drawers"). A red flag is a combination of terms
 (numbness + a place around the saddle area, bladder + trouble) about the person speaking, now.
 
-Everything is read and indexed on the first call, never at import: a Lambda cold start that
-hears no free text pays nothing. Phrases are indexed by the first three letters of their first
-word, so each word of the utterance is compared with a handful of phrases, not the whole file.
+Nothing is read at import: a Lambda cold start that hears no free text pays nothing. `make
+model` checks the phrases and indexes every pattern by the words it can start with
+(`precompile`, written into the bundle); on first use the screen loads that index and expands
+only the patterns the utterance's own words can start, into a trie of words, so the first
+question does not pay for the whole file and each word is compared with a handful of phrases.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, NamedTuple
@@ -227,7 +230,7 @@ def _run(text: str) -> tuple[Element, ...]:
             if spec is None:
                 raise ValueError(f"bad number {part!r} in {text!r}")
             op, bound = spec.groups()
-            found.append((_NUMBER, None if bound is None else (_COMPARE[op or "="], int(bound))))
+            found.append((_NUMBER, None if bound is None else (op or "=", int(bound))))
         elif part.endswith("*"):
             flush()
             stem = "".join(words(part[:-1]))
@@ -274,7 +277,7 @@ def _fits(element: Element, token: str) -> bool:
         return True
     if not token.isdigit():
         return False
-    return value is None or value[0](int(token), value[1])
+    return value is None or _COMPARE[value[0]](int(token), value[1])
 
 
 class _Entry(NamedTuple):
@@ -285,6 +288,7 @@ class _Entry(NamedTuple):
     anchored: bool = False  # only at the start of a sentence ("^")
     final: bool = False  # only at the end of a sentence ("$")
     also: frozenset[str] = frozenset()  # classes of terms on the same words as a trigger
+    size: int = 0  # how many words it covers (`elements` is dropped once it is in a trie)
 
 
 #: When phrases of different kinds cover the same words, the first kind here is the reading
@@ -292,80 +296,154 @@ class _Entry(NamedTuple):
 _KINDS = ("sense", "trigger", "pseudo", "stop", "term", "capacity")
 
 
-class _Node:
-    """One step of the trie. The tables are made only when a child needs them: most nodes are
-    leaves, and the rules build a few thousand."""
+# A trie node is a plain dict. Keys, each only when needed: "w" word -> node; "p" first three
+# letters -> [[prefix, node], ...]; "a" the node for any one word; "n" [[bound or None, node],
+# ...] for numbers; "e" the entries of the phrases that end here.
+Node = dict[str, Any]
+#: What a phrase's first element is, as the index of first elements names it.
+Key = tuple[Any, ...]
 
-    __slots__ = ("exact", "prefixes", "any", "numbers", "entries")
 
-    def __init__(self) -> None:
-        self.exact: dict[str, _Node] | None = None
-        self.prefixes: dict[str, list[tuple[str, _Node]]] | None = None  # by first 3 letters
-        self.any: _Node | None = None
-        self.numbers: list[tuple[Any, _Node]] | None = None
-        self.entries: list[_Entry] | None = None
+def _child(node: Node, element: Element) -> Node:
+    kind, value = element
+    if kind == _WORD:
+        found: Node = node.setdefault("w", {}).setdefault(value, {})
+        return found
+    if kind == _ANY:
+        found = node.setdefault("a", {})
+        return found
+    if kind == _PREFIX:
+        pairs: list[list[Any]] = node.setdefault("p", {}).setdefault(value[:3], [])
+    else:
+        pairs = node.setdefault("n", [])
+    for known, child in pairs:
+        if known == value:
+            return child  # type: ignore[no-any-return]
+    pairs.append([value, {}])
+    return pairs[-1][1]  # type: ignore[no-any-return]
 
-    def child(self, element: Element) -> _Node:
-        kind, value = element
-        if kind == _WORD:
-            if self.exact is None:
-                self.exact = {}
-            found = self.exact.get(value)
-            if found is None:
-                found = self.exact[value] = _Node()
-            return found
-        if kind == _ANY:
-            if self.any is None:
-                self.any = _Node()
-            return self.any
-        if kind == _PREFIX:
-            if self.prefixes is None:
-                self.prefixes = {}
-            pairs: list[tuple[Any, _Node]] = self.prefixes.setdefault(value[:3], [])
-        else:
-            if self.numbers is None:
-                self.numbers = []
-            pairs = self.numbers
-        for known, node in pairs:
-            if known == value:
-                return node
-        pairs.append((value, _Node()))
-        return pairs[-1][1]
 
-    def next(self, token: str, free: bool) -> Iterator[_Node]:
-        """The children that accept this token (a blanked one only as a wildcard)."""
-        if self.any is not None and token != _COMMA:
-            yield self.any
-        if not free or token == _COMMA:
-            return
-        if self.exact is not None:
-            found = self.exact.get(token)
-            if found is not None:
-                yield found
-        if self.prefixes is not None:
-            for stem, node in self.prefixes.get(token[:3], ()):
-                if token.startswith(stem):
-                    yield node
-        if self.numbers is not None and token.isdigit():
-            for bound, node in self.numbers:
-                if bound is None or bound[0](int(token), bound[1]):
-                    yield node
+def _next(node: Node, token: str, free: bool) -> Iterator[Node]:
+    """The children that accept this token (a blanked one only as a wildcard)."""
+    wild = node.get("a")
+    if wild is not None and token != _COMMA:
+        yield wild
+    if not free or token == _COMMA:
+        return
+    exact = node.get("w")
+    if exact is not None:
+        found = exact.get(token)
+        if found is not None:
+            yield found
+    prefixes = node.get("p")
+    if prefixes is not None:
+        for stem, child in prefixes.get(token[:3], ()):
+            if token.startswith(stem):
+                yield child
+    numbers = node.get("n")
+    if numbers is not None and token.isdigit():
+        for bound, child in numbers:
+            if bound is None or _COMPARE[bound[0]](int(token), bound[1]):
+                yield child
+
+
+def _key(element: Element) -> Key:
+    kind, value = element
+    return ("a",) if kind == _ANY else ({_WORD: "w", _PREFIX: "p", _NUMBER: "n"}[kind], value)
+
+
+def _bound(spec: str) -> Any:
+    """A number bound as the index writes it ("", "<45", ">=30") -> None or (operator, value)."""
+    if not spec:
+        return None
+    found = _NUMBER_SPEC.match("#" + spec)
+    if found is None or found.group(2) is None:
+        raise ValueError(f"bad number bound {spec!r}")
+    return (found.group(1) or "=", int(found.group(2)))
+
+
+@cache
+def _by_first(pattern: str) -> dict[Key, list[tuple[Element, ...]]]:
+    """A pattern's phrases grouped by their first element: a pattern of many alternatives is
+    expanded once, however many first words it has."""
+    found: dict[Key, list[tuple[Element, ...]]] = {}
+    for seq in _sequences(pattern):
+        found.setdefault(_key(seq[0]), []).append(seq)
+    return found
+
+
+class _Pattern(NamedTuple):
+    text: str  # the pattern without its ^ or $
+    entry: _Entry  # what each of its phrases is (elements and size filled in per phrase)
+
+
+def _index(patterns: Sequence[_Pattern]) -> dict[str, Any]:
+    """Which patterns may start with which first element, as JSON data: "root" for phrases
+    anywhere, "start" for those anchored at the start of a sentence; under each, "w" word ->
+    pattern numbers, "p" first three letters -> prefix -> numbers, "n" bound -> numbers, "a"
+    the numbers of patterns starting with any word."""
+    found: dict[str, Any] = {"root": {}, "start": {}}
+    for number, pattern in enumerate(patterns):
+        side = found["start" if pattern.entry.anchored else "root"]
+        for key in _by_first(pattern.text):
+            if key[0] == "w":
+                ids = side.setdefault("w", {}).setdefault(key[1], [])
+            elif key[0] == "p":
+                ids = side.setdefault("p", {}).setdefault(key[1][:3], {}).setdefault(key[1], [])
+            elif key[0] == "n":
+                spec = "" if key[1] is None else f"{key[1][0]}{key[1][1]}"
+                ids = side.setdefault("n", {}).setdefault(spec, [])
+            else:
+                ids = side.setdefault("a", [])
+            ids.append(number)
+    return found
 
 
 class _Trie:
     """Phrases as a trie of words: each word of an utterance is looked up, not compared with
-    every phrase. `longest` walks it from one position."""
+    every phrase. `longest` walks it from one position. Its first level is built on demand: the
+    index says which patterns can start with a word, and only those are expanded, the first
+    time an utterance holds that word (a process's first words do not pay for the whole file)."""
 
-    def __init__(self, entries: Iterable[_Entry]) -> None:
-        self.root = _Node()
-        self.start = _Node()  # phrases anchored at the start of a sentence, tried there only
-        for entry in entries:
-            node = self.start if entry.anchored else self.root
-            for element in entry.elements:
-                node = node.child(element)
-            if node.entries is None:
-                node.entries = []
-            node.entries.append(entry)
+    def __init__(self, patterns: Sequence[_Pattern], index: dict[str, Any]) -> None:
+        self.patterns = patterns
+        self.index = index
+        self.built: dict[tuple[str, Key], Node] = {}
+
+    def _first(self, side: str, key: Key, numbers: Iterable[int]) -> Node:
+        node = self.built.get((side, key))
+        if node is None:
+            node = {}
+            for number in numbers:
+                pattern = self.patterns[number]
+                for seq in _by_first(pattern.text).get(key, ()):
+                    leaf = node
+                    for element in seq[1:]:
+                        leaf = _child(leaf, element)
+                    leaf.setdefault("e", []).append(pattern.entry._replace(size=len(seq)))
+            self.built[(side, key)] = node
+        return node
+
+    def _starts(self, side: str, token: str) -> list[Node]:
+        """The first-level nodes that accept a (free) token."""
+        index = self.index[side]
+        found: list[Node] = []
+        if token == _COMMA:
+            return found
+        if "a" in index:
+            found.append(self._first(side, ("a",), index["a"]))
+        exact = index.get("w", {}).get(token)
+        if exact:
+            found.append(self._first(side, ("w", token), exact))
+        for stem, numbers in index.get("p", {}).get(token[:3], {}).items():
+            if token.startswith(stem):
+                found.append(self._first(side, ("p", stem), numbers))
+        if token.isdigit():
+            for spec, numbers in index.get("n", {}).items():
+                bound = _bound(spec)
+                if bound is None or _COMPARE[bound[0]](int(token), bound[1]):
+                    found.append(self._first(side, ("n", bound), numbers))
+        return found
 
     def longest(self, tokens: Sequence[str], i: int, free: Sequence[bool]) -> _Entry | None:
         """The longest phrase starting at tokens[i]; terms of the same length pool their classes
@@ -374,16 +452,19 @@ class _Trie:
             return None
         best: list[_Entry] = []
         best_length = 0
-        frontier = [self.root, self.start] if i == 0 else [self.root]
-        for j in range(i, len(tokens)):
-            frontier = [child for node in frontier for child in node.next(tokens[j], free[j])]
-            if not frontier:
-                break
+        frontier = self._starts("root", tokens[i])
+        if i == 0:
+            frontier += self._starts("start", tokens[i])
+        j = i
+        while frontier:
             last = j == len(tokens) - 1
-            ending = [e for node in frontier if node.entries for e in node.entries
-                      if last or not e.final]
+            ending = [e for node in frontier for e in node.get("e", ()) if last or not e.final]
             if ending:
                 best, best_length = ending, j - i + 1
+            if last:
+                break
+            j += 1
+            frontier = [child for node in frontier for child in _next(node, tokens[j], free[j])]
         if not best_length:
             return None
         # An anchored phrase of another kind ("^# year old": someone's child) is more particular
@@ -394,8 +475,10 @@ class _Trie:
         kind = min((e.kind for e in best), key=_KINDS.index)
         chosen = [e for e in best if e.kind == kind]
         classes = frozenset().union(*(e.value for e in best if e.kind == "term"))
-        if kind == "term":
-            return chosen[0]._replace(value=classes) if len(chosen) > 1 else chosen[0]
+        if kind in ("term", "capacity"):
+            if len(chosen) == 1:
+                return chosen[0]
+            return chosen[0]._replace(value=frozenset().union(*(e.value for e in chosen)))
         # A trigger on the same words as a term is both: "^is" asks a question ("is numbness
         # serious") and, with "the pain" kept by the carrier, says where it is ("is between
         # my shoulders").
@@ -437,6 +520,7 @@ class _Reach(NamedTuple):
     ends: frozenset[str]
     nearest: str  # "", "term" or "symptom"
     near_window: int
+    across: frozenset[str] = frozenset()  # words that may stand between a "but" and the trigger
 
 
 class _Lexicon(NamedTuple):
@@ -449,6 +533,10 @@ class _Lexicon(NamedTuple):
     absent_advice: str
     places: dict[str, dict[str, str]]
     classes: frozenset[str]
+    #: Pronouns that are someone else's unless they point back at one of the `antecedents`
+    #: classes ("my legs feel like they're giving out").
+    pronouns: frozenset[str] = frozenset()
+    antecedents: frozenset[str] = frozenset()
 
 
 def _entries(phrases: Iterable[str], kind: str, value: Any) -> Iterator[_Entry]:
@@ -460,32 +548,20 @@ def _entries(phrases: Iterable[str], kind: str, value: Any) -> Iterator[_Entry]:
             yield _Entry(elements, kind, value, pattern, anchored, final)
 
 
-def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
-    """The parsed rules of one language's safety.toml (as loaded from the bundle)."""
+#: The shape of `precompile`'s output; the bundle's copy is used only when it matches.
+FORMAT = 3
+
+
+def _main_patterns(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(pattern, kind, value) for every phrase of the main trie, classes in name order (the
+    bundle's JSON sorts its keys, and the index numbers the patterns in this order)."""
     context = data["context"]
-    main: dict[tuple[Any, ...], _Entry] = {}
-
-    def add(entry: _Entry) -> None:
-        # A term may share its words with a trigger (it is then both); a symptom read two ways,
-        # or two different triggers on the same words, is a mistake in the file.
-        role = "term" if entry.kind in ("term", "capacity") else "context"
-        key = (entry.elements, entry.anchored, entry.final, role)
-        known = main.get(key)
-        if known is None:
-            main[key] = entry
-        elif known.kind == entry.kind == "term" or known.kind == entry.kind == "capacity":
-            main[key] = known._replace(value=known.value | entry.value)
-        elif known[1:3] + known[4:] != entry[1:3] + entry[4:]:  # all but the pattern text
-            raise ValueError(f"{entry.text!r} is both a {known.kind} and a {entry.kind}")
-
-    for name, phrases in data["terms"].items():
-        for entry in _entries(phrases, "term", frozenset({name})):
-            add(entry)
-    for name, phrases in data.get("capacities", {}).items():
-        if name == "negators":
-            continue
-        for entry in _entries(phrases, "capacity", frozenset({name})):
-            add(entry)
+    found: list[tuple[str, str, Any]] = []
+    for name, phrases in sorted(data["terms"].items()):
+        found += [(p, "term", frozenset({name})) for p in phrases]
+    for name, phrases in sorted(data.get("capacities", {}).items()):
+        if name != "negators":
+            found += [(p, "capacity", frozenset({name})) for p in phrases]
     for category in CATEGORIES:
         table = context[category]
         for group in [table, *table.get("group", [])]:
@@ -495,23 +571,87 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
                 ends=frozenset(" ".join(words(e)) for e in ends),
                 nearest=str(group.get("nearest", table.get("nearest", ""))),
                 near_window=int(group.get("near_window", table.get("near_window", 2))),
+                across=frozenset(group.get("across", table.get("across", []))),
             )
             for direction in ("forward", "backward", "both", "near"):
-                for entry in _entries(group.get(direction, []), "trigger",
-                                      (category, direction, reach)):
-                    add(entry)
-    for entry in _entries(context.get("pseudo", []), "pseudo", None):
-        add(entry)
-    for entry in _entries(context.get("terminators", []), "stop", None):
-        add(entry)
-    for entry in _entries(context.get("self", []), "term", frozenset({"i"})):
-        add(entry)
+                found += [(p, "trigger", (category, direction, reach))
+                          for p in group.get(direction, [])]
+    found += [(p, "pseudo", None) for p in context.get("pseudo", [])]
+    found += [(p, "stop", None) for p in context.get("terminators", [])]
+    found += [(p, "term", frozenset({"i"})) for p in context.get("self", [])]
+    return found
 
-    senses = _Trie(_entries(data["senses"]["phrases"], "sense", None))
+
+def _check(patterns: Iterable[tuple[str, str, Any]]) -> None:
+    """A term may share its words with a trigger (it is then both); a symptom read two ways, or
+    two different triggers on the same words, is a mistake in the file."""
+    seen: dict[tuple[Any, ...], _Entry] = {}
+    for pattern, kind, value in patterns:
+        for entry in _entries([pattern], kind, value):
+            role = "term" if entry.kind in ("term", "capacity") else "context"
+            key = (entry.elements, entry.anchored, entry.final, role)
+            known = seen.setdefault(key, entry)
+            if known.kind != entry.kind and role == "term" or (
+                role == "context" and known[1:3] + known[4:] != entry[1:3] + entry[4:]
+            ):
+                raise ValueError(f"{entry.text!r} is both a {known.kind} and a {entry.kind}")
+
+
+def _pattern_lists(data: dict[str, Any]) -> dict[str, Any]:
+    """The patterns of each trie, numbered as the index numbers them: "main", "senses", "cues"
+    (one list per cue rule). Cheap: nothing is expanded here."""
+
+    def patterns(rows: Iterable[tuple[str, str, Any]]) -> list[_Pattern]:
+        return [_Pattern(text.strip("^$ "), _Entry((), kind, value, text, text.startswith("^"),
+                                                    text.endswith("$")))
+                for text, kind, value in rows]
+
+    return {
+        "main": patterns(_main_patterns(data)),
+        "senses": patterns((p, "sense", None) for p in data["senses"]["phrases"]),
+        "cues": [patterns((p, "sense", None) for p in rule["cues"])
+                 for rule in data["senses"].get("cue", [])],
+    }
+
+
+def _fingerprint(lists: dict[str, Any]) -> int:
+    """A checksum of the patterns in index order, so an index is never read against others."""
+    texts = [p.entry.text for part in (lists["main"], lists["senses"], *lists["cues"])
+             for p in part]
+    return zlib.crc32("\n".join(texts).encode())
+
+
+def precompile(data: dict[str, Any]) -> dict[str, Any]:
+    """One language's phrases (safety.toml) checked, and each trie's index of first words as
+    JSON data. `make model` writes this into the bundle, so a process's first free-text words
+    only load it and expand the few patterns their words can start; without it,
+    `compile_lexicon` works it out on first use."""
+    _check(_main_patterns(data))
+    lists = _pattern_lists(data)
+    for patterns in [lists["main"], lists["senses"], *lists["cues"]]:
+        for pattern in patterns:  # a phrase that cannot be read fails here, at build time
+            entry = pattern.entry
+            list(_entries([entry.text], entry.kind, entry.value))
+    return {"format": FORMAT, "main": _index(lists["main"]), "senses": _index(lists["senses"]),
+            "cues": [_index(cues) for cues in lists["cues"]],
+            "patterns": _fingerprint(lists)}
+
+
+def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
+    """The rules of one language's safety.toml, ready to screen with: the index of first words
+    comes from the bundle (`precompile`, run by `make model`) when it holds a current one."""
+    context = data["context"]
+    compiled = data.get("compiled")
+    lists = _pattern_lists(data)
+    if (not isinstance(compiled, dict) or compiled.get("format") != FORMAT
+            or compiled.get("patterns") != _fingerprint(lists)):
+        compiled = precompile(data)  # the index numbers patterns: it must be of these ones
+    senses = _Trie(lists["senses"], compiled["senses"])
     cue_rules = tuple(
-        _CueRule(tuple(_elements(w)[0] for w in rule["words"]),
-                 _Trie(_entries(rule["cues"], "sense", None)), int(rule.get("within", 6)))
-        for rule in data["senses"].get("cue", [])
+        _CueRule(tuple(_elements(w)[0] for w in rule["words"]), _Trie(cues, index),
+                 int(rule.get("within", 6)))
+        for rule, cues, index in zip(data["senses"].get("cue", []), lists["cues"],
+                                     compiled["cues"], strict=True)
     )
     flags = tuple(
         _Flag(
@@ -531,7 +671,7 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
     classes = frozenset(data["terms"]) | frozenset(data.get("capacities", {})) | {"i"}
     return _Lexicon(
         senses=senses,
-        main=_Trie(main.values()),
+        main=_Trie(lists["main"], compiled["main"]),
         cue_rules=cue_rules,
         negators=frozenset(" ".join(words(p)) for p in
                            data.get("capacities", {}).get("negators", [])),
@@ -540,6 +680,8 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         absent_advice=" ".join(data[MENTIONED_ABSENT]["advice"].split()),
         places=data["places"],
         classes=classes - {"negators"},
+        pronouns=frozenset(context["experiencer"].get("pronouns", [])),
+        antecedents=frozenset(context["experiencer"].get("antecedents", [])),
     )
 
 
@@ -550,7 +692,7 @@ def _lexicon(language: str) -> _Lexicon:
 
 def forget() -> None:
     """Drop the compiled rules, after the bundle was rewritten (``make model``, tests, bench)."""
-    for cached in (_lexicon, _sequences, _run):
+    for cached in (_lexicon, _sequences, _run, _by_first):
         cached.cache_clear()
 
 
@@ -583,9 +725,9 @@ def _units(tokens: Sequence[str], lex: _Lexicon) -> list[_Unit]:
         if sense is None:
             i += 1
             continue
-        for k in range(i, i + len(sense.elements)):
+        for k in range(i, i + sense.size):
             free[k] = False
-        i += len(sense.elements)
+        i += sense.size
     units: list[_Unit] = []
     pos, i = 0, 0
     while i < n:
@@ -600,7 +742,7 @@ def _units(tokens: Sequence[str], lex: _Lexicon) -> list[_Unit]:
             units.append(_Unit("sense", i, j, " ".join(tokens[i:j]), None, pos))
         else:
             entry = lex.main.longest(tokens, i, free)
-            j = i + (len(entry.elements) if entry else 1)
+            j = i + (entry.size if entry else 1)
             text = " ".join(tokens[i:j])
             units.append(_Unit(entry.kind, i, j, text, entry.value, pos, entry.also) if entry
                          else _Unit("word", i, j, text, None, pos))
@@ -616,6 +758,10 @@ def _scopes(units: Sequence[_Unit], lex: _Lexicon) -> list[set[str]]:
         if unit.kind != "trigger":
             continue
         category, direction, reach = unit.value
+        if unit.text in lex.pronouns and any(
+            u.kind == "term" and u.value & lex.antecedents for u in units[:k]
+        ):
+            continue  # "my legs ... they": the legs, not another person
         if direction == "near":
             _near(units, k, category, reach, lex, reached)
             continue
@@ -635,8 +781,8 @@ def _near(units: Sequence[_Unit], k: int, category: str, reach: _Reach, lex: _Le
         if other.kind == "comma":
             continue
         count += 1
-        if count > reach.near_window or other.kind == "stop":
-            return
+        if count > reach.near_window or other.kind == "stop" or other.text in reach.ends:
+            return  # "is my leg numb": the speaker's own leg, asked about
         if other.kind in ("term", "capacity") and other.value & lex.symptoms:
             reached[j].add(category)
 
@@ -647,8 +793,14 @@ def _reach(units: Sequence[_Unit], k: int, step: int, category: str, reach: _Rea
     j, count = k + step, 0
     if step == 1 and j < len(units) and units[j].kind == "comma":
         return  # "no, my legs are numb": the "no" answers something else
-    if step == -1 and j >= 0 and units[j].kind == "stop":
-        j -= 1  # "numb for a minute but it went away": the "but" joins the two
+    if step == -1:
+        # "numb for a minute but it went away", "a fever but my temperature is normal again":
+        # the "but" joins the two when only the trigger's subject stands between them.
+        gap = j
+        while gap >= 0 and k - gap <= 4 and units[gap].text in reach.across:
+            gap -= 1
+        if gap >= 0 and units[gap].kind == "stop":
+            j = gap - 1
     while 0 <= j < len(units) and count < window:
         other = units[j]
         if other.kind == "stop" or other.text in ends or other.text.split()[0] in ends:

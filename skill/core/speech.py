@@ -46,10 +46,6 @@ def pause(ms: float) -> str:
     return "".join(parts)
 
 
-def sentence(text: str) -> str:
-    return f"<s>{escape(text)}</s>"
-
-
 def soft(body: str, rate: int = 90) -> str:
     """Softer and slower speech, for the bedtime routine."""
     return f'<prosody rate="{rate}%" volume="soft">{body}</prosody>'

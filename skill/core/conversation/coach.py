@@ -382,7 +382,6 @@ class Coach:
             text += " " + speech.plain_text(self.say("card.streak_text", count=streak))
         card = Card(speech.plain_text(self.say("card.finish_title", routine=title)).capitalize(),
                     text)
-        screen = screen._replace(finished=True)
         self.s.routine = None
         if self.s.pain is not None and not chosen.soft:
             # The check-in's second half: the same question, to say the change kindly.

@@ -90,7 +90,6 @@ class StepsScreen(NamedTuple):
     title: str
     soft: bool
     steps: tuple[StepScreen, ...]
-    finished: bool = False
 
 
 class AnswerScreen(NamedTuple):

@@ -44,10 +44,3 @@ class Words:
         if len(choices) > 1:
             self.said[key] = times + 1
         return escape(choices[(self.day + times) % len(choices)])
-
-    def has(self, key: str) -> bool:
-        try:
-            self.prompts.raw(key)
-        except (KeyError, TypeError):
-            return False
-        return True
