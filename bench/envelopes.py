@@ -9,7 +9,10 @@ from tools import envelopes
 
 _CALLER = {"user_id": "amzn1.ask.account.bench", "device_id": "bench-device",
            "skill_id": "amzn1.ask.skill.bench"}
-_STAMP = {"request_id": "amzn1.echo-api.request.bench", "timestamp": "2026-11-25T07:00:00Z"}
+#: 07:00 in New York (en-US's default zone when the device has not said its own): a morning, so
+#: "next" is a step inside the morning routine. (07:00Z was 2 a.m. there: a bedtime routine whose
+#: continuous run finished, and wrote, on every "next".)
+_STAMP = {"request_id": "amzn1.echo-api.request.bench", "timestamp": "2026-11-25T12:00:00Z"}
 SESSION = "amzn1.echo-api.session.bench"
 
 
