@@ -1,4 +1,4 @@
-"""The skill's serializer (`skill.alexa.app.Serializer`) is ask-sdk's own, made cheaper: every
+"""The skill's serializer (`skill.alexa.serializer`) is ask-sdk's own, made cheaper: every
 envelope it reads and every response it writes must come out as ask-sdk's DefaultSerializer
 makes them."""
 
@@ -14,11 +14,11 @@ import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
-from skill.alexa import app, storage
+from skill.alexa import app, serializer, storage
 from tools import envelopes
 from tools.resolver import language_model
 
-OURS, STOCK = app.Serializer(), DefaultSerializer()
+OURS, STOCK = serializer.Serializer(), DefaultSerializer()
 MODEL = language_model("en-US")
 ATTRIBUTES = {"coach": {"step": 2, "pending": ["continue", ""], "said": {"a.b": 1}},
               "profile": {"prefs": {"hold_scale": 1.0, "soft_voice": False}, "reminder": None},
@@ -78,7 +78,7 @@ def test_timestamps_are_the_same_moments() -> None:
 
 def test_a_response_is_written_as_ask_sdk_writes_it() -> None:
     skill = app.build_skill(skill_id=envelopes.TEST_SKILL_ID, use_default_store=False)
-    assert isinstance(skill.serializer, app.Serializer)
+    assert isinstance(skill.serializer, serializer.Serializer)
     for event in events():
         envelope = STOCK.deserialize(json.dumps(event), RequestEnvelope)
         response = skill.invoke(request_envelope=envelope, context=None)
