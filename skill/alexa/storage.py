@@ -31,6 +31,7 @@ import re
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +52,9 @@ T = TypeVar("T")
 TTL_ATTRIBUTE = "expires_at"
 #: The record's revision: 0 when nothing is stored, one more on every write.
 REVISION_ATTRIBUTE = "revision"
+#: a token each conditional DynamoDB write leaves beside the revision: when a write's reply is lost
+#: and botocore's retry meets its own earlier success, the token says whose write that was
+WRITER_ATTRIBUTE = "writer"
 # A profile untouched for this long is dropped (DynamoDB's TTL sweeper; SQLite ignores it on read).
 RETENTION_SECONDS = 400 * 24 * 3600
 DEFAULT_DB_PATH = "~/.local/share/bedside-back-coach/skill.db"
@@ -569,7 +573,9 @@ class DynamoDbStore(AbstractPersistenceAdapter, VersionedStore):
 
     def write_record(self, request_envelope: RequestEnvelope, attributes: Attributes,
                      expected: int, *, quick: bool = False) -> int:
-        item = {**self._item(request_envelope, attributes), REVISION_ATTRIBUTE: expected + 1}
+        token = uuid.uuid4().hex
+        item = {**self._item(request_envelope, attributes), REVISION_ATTRIBUTE: expected + 1,
+                WRITER_ATTRIBUTE: token}
         if expected == 0:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(#r)"}
         else:
@@ -582,9 +588,27 @@ class DynamoDbStore(AbstractPersistenceAdapter, VersionedStore):
             found = getattr(e, "response", None)
             if isinstance(found, dict) and \
                     found.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                retried = found.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+                if retried and self._written_by(item, token, quick):
+                    return expected + 1  # an earlier attempt landed; its reply was lost
                 raise Conflict("the record changed since it was read") from e
             raise StorageUnavailable.of(e, self.name, "write") from e
         return expected + 1
+
+    def _written_by(self, item: dict[str, Any], token: str, quick: bool) -> bool:
+        """Whether the record holds the write that carried ``token``: one consistent read, made
+        only when a conditional write was retried and failed its condition (an attempt whose reply
+        was lost may have landed). Without it, the caller would merge its own write in again."""
+        key = {self.adapter.partition_key_name: item[self.adapter.partition_key_name]}
+        try:
+            found = self._table(quick).get_item(
+                Key=key, ConsistentRead=True, ProjectionExpression="#r, #w",
+                ExpressionAttributeNames={"#r": REVISION_ATTRIBUTE, "#w": WRITER_ATTRIBUTE})
+        except Exception:  # noqa: BLE001 - unknown is a conflict: the caller reads again
+            return False
+        stored = found.get("Item") or {}
+        return bool(stored.get(WRITER_ATTRIBUTE) == token
+                    and stored.get(REVISION_ATTRIBUTE) == item[REVISION_ATTRIBUTE])
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
         return self.read_record(request_envelope).attributes

@@ -75,7 +75,16 @@ class _CountingProxy(ThreadingHTTPServer):
         self.counts = counts
         self.counts_lock = lock
         self.connections: set[socket.socket] = set()
+        #: operations whose next replies are lost: dynalite does the work, the client never hears
+        self.replies_to_lose: collections.Counter[str] = collections.Counter()
         super().__init__((HOST, port), _ProxyHandler)
+
+    def lose_reply(self, operation: str) -> bool:
+        with self.counts_lock:
+            if self.replies_to_lose[operation] <= 0:
+                return False
+            self.replies_to_lose[operation] -= 1
+            return True
 
     def process_request(self, request: Any, client_address: Any) -> None:
         self.connections.add(request)
@@ -118,6 +127,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             data = reply.read()
         except (OSError, http.client.HTTPException):
             # The database went away mid-request: drop the client's connection as it would.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if self.server.lose_reply(operation):
+            # Done on the server, and the connection drops before the reply: the client cannot
+            # know whether it happened (a timeout after the write, as under load).
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -217,6 +233,12 @@ class Dynalite:
         """Requests received since the last reset, by operation: {"GetItem": 1, "PutItem": 1}."""
         with self._counts_lock:
             return dict(self._counts)
+
+    def lose_replies(self, operation: str, count: int = 1) -> None:
+        """The next ``count`` ``operation`` requests are carried out, and their replies lost."""
+        assert self._proxy is not None, "dynalite is not running"
+        with self._counts_lock:
+            self._proxy.replies_to_lose[operation] += count
 
     def reset_counts(self) -> None:
         with self._counts_lock:
