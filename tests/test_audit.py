@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import send_json
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,12 +65,7 @@ class Answer(BaseHTTPRequestHandler):
                                     "events": [{"introduced": "0"}, {"fixed": "99.0"}]}],
                     }],
                 }]}  # fmt: skip
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, 200, body)
 
     def log_message(self, *args: object) -> None:
         pass

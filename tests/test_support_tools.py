@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from tests.support import espeak
+from tests.support import espeak, send_json
 from tests.support.dynalite import create_skill_table, running_dynalite
 from tests.support.ssml import (
     platform_errors,
@@ -265,12 +265,7 @@ class _Skill(BaseHTTPRequestHandler):
             said = speak(f"Turn {turns}, slot {slot}. Next?")
             body = envelope(said, speak("Shall we go on?"), False)
             body["sessionAttributes"] = {"turns": turns}
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, 200, body)
 
 
 @pytest.fixture(scope="module")

@@ -381,6 +381,31 @@ def test_what_is_fetched_is_what_was_validated(pki: Pki) -> None:
     assert fetched == [CERT_URL]
 
 
+def pile_up(check: SignatureVerifier, pki: Pki, count: int, fetched: list[str],
+            release: threading.Event) -> list[str]:
+    """``count`` requests at once while the first one's fetch is held until ``release``: what
+    each was told ("ok" or the error)."""
+    outcomes: list[str] = []
+
+    def request() -> None:
+        try:
+            check.verify_body(headers(pki), BODY)
+            outcomes.append("ok")
+        except VerificationException as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=request) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    while not fetched:  # the first request is fetching; the rest pile up behind it
+        threading.Event().wait(0.01)
+    threading.Event().wait(0.1)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    return outcomes
+
+
 def test_concurrent_requests_for_one_url_share_one_fetch(pki: Pki) -> None:
     release = threading.Event()
     fetched: list[str] = []
@@ -391,24 +416,7 @@ def test_concurrent_requests_for_one_url_share_one_fetch(pki: Pki) -> None:
         return pki.chain_pem
 
     check = SignatureVerifier(trust_roots=[pki.root], fetch=slow_fetch)
-    outcomes: list[str] = []
-
-    def request() -> None:
-        try:
-            check.verify_body(headers(pki), BODY)
-            outcomes.append("ok")
-        except VerificationException as exc:
-            outcomes.append(str(exc))
-
-    threads = [threading.Thread(target=request) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    while not fetched:  # the first request is fetching; the rest pile up behind it
-        threading.Event().wait(0.01)
-    threading.Event().wait(0.1)
-    release.set()
-    for thread in threads:
-        thread.join(10)
+    outcomes = pile_up(check, pki, 16, fetched, release)
     assert outcomes == ["ok"] * 16
     assert fetched == [CERT_URL]
 
@@ -423,25 +431,8 @@ def test_concurrent_requests_share_one_failure_too(pki: Pki) -> None:
         raise VerificationException("certificate chain fetch failed")
 
     check = SignatureVerifier(trust_roots=[pki.root], fetch=failing_fetch)
-    outcomes: list[str] = []
-
-    def request() -> None:
-        try:
-            check.verify_body(headers(pki), BODY)
-            outcomes.append("ok")
-        except VerificationException as exc:
-            outcomes.append(str(exc).split(" (")[0])
-
-    threads = [threading.Thread(target=request) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    while not calls:
-        threading.Event().wait(0.01)
-    threading.Event().wait(0.1)
-    release.set()
-    for thread in threads:
-        thread.join(10)
-    assert outcomes == ["certificate chain fetch failed"] * 8
+    outcomes = pile_up(check, pki, 8, calls, release)
+    assert [o.split(" (")[0] for o in outcomes] == ["certificate chain fetch failed"] * 8
     assert len(calls) == 1
 
 

@@ -15,12 +15,24 @@ import queue
 import shutil
 import subprocess
 import threading
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = REPO_ROOT / "node_modules"
 SETUP_HINT = "run `make setup` (or `npm ci` for the node packages) from the repository root"
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: Any = None) -> None:
+    """A test server's reply: ``body`` as JSON (nothing for None), with its length."""
+    data = b"" if body is None else json.dumps(body).encode("utf-8")
+    handler.send_response(status)
+    if data:
+        handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 class ToolMissing(RuntimeError):

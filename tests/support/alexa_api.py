@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+from tests.support import send_json
+
 REMINDERS = "/v1/alerts/reminders"
 _TIME_ZONE = re.compile(r"^/v2/devices/([^/]+)/settings/System\.timeZone$")
 _LOCAL_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?$")
@@ -129,13 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _send(self, status: int, body: Any = None) -> None:
-        data = b"" if body is None else json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        if data:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body)
 
     def _handle(self, method: str) -> None:
         api = self.api
