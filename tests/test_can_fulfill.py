@@ -57,6 +57,10 @@ def test_a_question_the_skill_can_answer_or_a_red_flag_is_a_yes(question: str) -
         "YES", {"query": {"canUnderstand": "YES", "canFulfill": "YES"}})
 
 
+def test_a_red_flag_that_opens_with_the_symptom_is_a_yes() -> None:
+    assert verdict(ask("QuestionIntent_numbness", {"query": "between my legs"}))[0] == "YES"
+
+
 @pytest.mark.parametrize("question", NO_QUESTIONS)
 def test_anything_else_is_a_no_so_alexa_tries_another_skill(question: str) -> None:
     can, slots = verdict(ask("QuestionIntent", {"query": question}))

@@ -187,6 +187,12 @@ def test_statements_and_ordinary_commands_through_the_running_app(server: str) -
         statement = said(alexa, "I think my bed is trying to kill me", checked)  # a new session
         assert statement.intent == "QuestionIntent"
         assert statement.body["shouldEndSession"] is False
+        # Opening with the symptom: its own intent, the words put back, the screen's answer.
+        opening = said(alexa, "pain right up between my shoulder blades", checked)
+        assert opening.intent == "QuestionIntent_pain"
+        assert opening.request["request"]["intent"]["slots"]["query"]["value"] == \
+            "right up between my shoulder blades"
+        assert opening.body["shouldEndSession"] is True, "urgent: no stretch today"
 
 
 def test_a_name_free_query_over_https_gets_a_verdict_and_nothing_else(server: str) -> None:

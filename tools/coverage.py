@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skill.core import content
 from tools import resolver
 
-FREE_TEXT = "QuestionIntent"
+FREE_TEXT = content.FREE_TEXT_INTENT
 #: Where evaluation sets of real utterances (TOML with [[tuning]] and [[frozen]] entries) are
 #: kept: $SKILL_EVALSETS, the repository's tests/eval, or beside the repository.
 EVALSETS_ENV = "SKILL_EVALSETS"
@@ -76,13 +77,16 @@ def coverage(utterances: Sequence[str], locale: str = "en-US", *, intent: str = 
     ``alexa`` is an open :func:`matcher`; without one, one is started for this batch."""
     said = [resolver.spoken(u) for u in utterances]
     heard = resolver.Resolver.for_locale(locale)
-    ours = [heard.resolve(s).intent for s in said]
+    def family(name: str) -> str:  # an opening intent is the free text, its words kept
+        return FREE_TEXT if content.opening(name, locale) is not None else name
+
+    ours = [family(heard.resolve(s).intent) for s in said]
     theirs: list[str] | None = None
     if use_virtual_alexa:
         with ExitStack() as stack:
             if alexa is None:
                 alexa = stack.enter_context(matcher(locale))
-            theirs = [m["intent"] if m else resolver.FALLBACK for m in alexa.match(said)]
+            theirs = [family(m["intent"]) if m else resolver.FALLBACK for m in alexa.match(said)]
     chosen = theirs if theirs is not None else ours
     return Coverage(
         total=len(said),

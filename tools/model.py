@@ -62,7 +62,21 @@ def slot_table(model_source: dict[str, Any]) -> dict[str, Any]:
                 for value in types[slot["type"]]["values"]:
                     for word in [value["name"], value["id"], *value.get("synonyms", [])]:
                         words[word.lower()] = value["id"]
-    return {"invocation": model_source["invocation"], "values": table}
+    return {"invocation": model_source["invocation"], "values": table,
+            "openings": {name: words for name, words in opening_intents(model_source)}}
+
+
+def opening_intents(model_source: dict[str, Any]) -> list[tuple[str, str]]:
+    """(intent name, words) for each of the free-text intent's ``kept_openings``: openings that
+    are the symptom itself ("pain ...", "can't ..."). A carrier is never sent, so each becomes an
+    intent of its own, one sample "<words> {slot}", and the coach puts the words back in front of
+    what it hears (skill.core.content.opening)."""
+    found = []
+    for intent in model_source["intents"]:
+        for words in intent.get("kept_openings", []):
+            slug = re.sub(r"[^a-z]+", "_", words.lower()).strip("_")
+            found.append((f"{intent['name']}_{slug}", words))
+    return found
 
 
 def knowledge_index(data: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +179,15 @@ def interaction_model(locale: str) -> dict[str, Any]:
         if intent.get("slots"):
             entry["slots"] = [{"name": s["name"], "type": s["type"]} for s in intent["slots"]]
         intents.append(entry)
+        if intent.get("kept_openings"):
+            slot = next(s for s in intent["slots"] if s["type"] == "AMAZON.SearchQuery")
+            opened = dict(opening_intents({"intents": [intent]}))
+            lead = intent.get("opening_fillers", [])
+            intents += [{"name": name,
+                         "samples": [" ".join(f"{filler} {words} {{{slot['name']}}}".split())
+                                     for filler in ["", *lead]],
+                         "slots": [{"name": slot["name"], "type": slot["type"]}]}
+                        for name, words in opened.items()]
     types = [
         {
             "name": t["name"],

@@ -420,7 +420,8 @@ def check_language_model(report: Report, file: str, data: Any, handled: set[str]
                                "declared for the conversation work (awaiting_coach in"
                                " model.toml); until the coach handles it, Alexa's requests for"
                                " it get the fallback answer", intent.name)
-        elif intent.name not in handled and intent.name != "AMAZON.NavigateHomeIntent":
+        elif intent.name not in handled and intent.name != "AMAZON.NavigateHomeIntent" and \
+                content.opening(intent.name) is None:  # the coach reads those as free text
             report.error(file, f"intents[{intent.index}]", "intent-not-handled",
                          "declared in the model but the coach has no handler for it: Alexa"
                          " would send it and get the fallback answer", intent.name)
@@ -557,8 +558,12 @@ def _check_slots(report: Report, file: str, intents: list[Intent],
                 report.error(file, where, "searchquery-carrier",
                              "an AMAZON.SearchQuery sample needs a carrier phrase: a slot-only"
                              " sample fails the build", sample)
-            lost = [w for w in _SLOT.sub(" ", sample).split() if w in NEGATIONS or
-                    w.endswith("n't")] if search else []
+            # An opening intent's own words are put back by the coach; only the rest is lost.
+            kept = (content.opening(intent.name) or "").split()
+            carrier = _SLOT.sub(" ", sample).split()
+            if kept and carrier[-len(kept):] == kept:
+                carrier = carrier[:-len(kept)]
+            lost = [w for w in carrier if w in NEGATIONS or w.endswith("n't")] if search else []
             if lost:
                 report.error(file, where, "searchquery-carrier-negation",
                              f"{' '.join(lost)!r} is in the carrier, and a carrier is not sent:"

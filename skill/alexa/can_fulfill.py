@@ -56,8 +56,9 @@ def verdict(intent: str, said: dict[str, str], resolved: dict[str, str], locale:
     """Whether the skill can take ``intent`` with these slots. ``said`` holds every slot that
     has words (as heard), ``resolved`` the ids of custom values that matched (see
     :func:`skill.alexa.device.slot_values`)."""
-    if intent == "QuestionIntent":
-        return _question(said.get("query", ""), locale)
+    text = content.free_text(intent, said.get("query"), locale)
+    if text is not None:
+        return _question(text, locale)
     if intent == "StartRoutineIntent":
         if "routine" not in said:
             return Verdict(YES, {})

@@ -106,6 +106,26 @@ def _slot_values(language_name: str) -> dict[str, dict[str, str]]:
     return load(f"{language_name}/slots")["values"]  # type: ignore[no-any-return]
 
 
+#: The intent that carries free text (statements and questions) to the red-flag screen.
+FREE_TEXT_INTENT = "QuestionIntent"
+
+
+def free_text(intent_name: str, query: str | None, locale: str | None = None) -> str | None:
+    """The words the free-text intent stands for, or None for any other intent: the query, with
+    an opening intent's words put back in front (see :func:`opening`)."""
+    if intent_name == FREE_TEXT_INTENT:
+        return (query or "").strip()
+    opened = opening(intent_name, locale)
+    return None if opened is None else f"{opened} {query or ''}".strip()
+
+
+def opening(intent_name: str, locale: str | None = None) -> str | None:
+    """The words an opening intent stands for ("QuestionIntent_back_pain" -> "back pain"): free
+    text whose first words the interaction model kept as the intent's name, to be put back."""
+    found = load(f"{language(locale)}/slots").get("openings", {}).get(intent_name)
+    return str(found) if found is not None else None
+
+
 def slot_value_id(slot_name: str, spoken: str, locale: str | None = None) -> str:
     """The value id for a custom slot's words, or the words themselves (free-form slots)."""
     words = _slot_values(language(locale)).get(slot_name)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from skill.core import answers, safety
+from skill.core import answers, content, safety
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETS_DIR = REPO_ROOT / "tests" / "eval" / "sets"
@@ -68,7 +68,7 @@ def free_text(text: str, locale: str = "en-US") -> str | None:
     from tools.resolver import Resolver
 
     found = Resolver.for_locale(locale).resolve(text)  # the slot words as heard
-    return found.heard.get("query") if found.intent == FREE_TEXT_INTENT else None
+    return content.free_text(found.intent, found.heard.get("query"), locale)
 
 
 def level(text: str, locale: str = "en-US") -> str | None:

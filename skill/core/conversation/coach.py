@@ -206,6 +206,9 @@ class Coach:
     def handle(self, event: Event) -> Reply:
         if event.name == "SessionEnded":
             return self.on_SessionEnded(event)
+        text = content.free_text(event.name, event.slots.get("query"), self.ctx.locale)
+        if text is not None:  # an opening intent's words go back in front of what it carried
+            event = Event(content.FREE_TEXT_INTENT, {"query": text})
         if event.name == "QuestionIntent":
             return self.on_QuestionIntent(event)  # the red-flag screen comes first, always
         pending = self.s.pending
