@@ -43,8 +43,10 @@ from ask_sdk_model.user import User
 from skill.alexa.storage import (
     DYNAMODB_MAX_ATTEMPTS,
     FAILURE_MARKER,
+    RECENT_WRITERS,
     RETENTION_SECONDS,
     TTL_ATTRIBUTE,
+    WRITERS_ATTRIBUTE,
     Conflict,
     DynamoDbStore,
     Record,
@@ -359,6 +361,27 @@ def test_a_write_whose_reply_was_lost_is_not_taken_for_a_conflict(
     assert write(backend, {"count": 2}, 1) == 2
     assert record(backend) == Record({"count": 2}, 2)
     assert dynalite.counts() == {"PutItem": 2, "GetItem": 2}  # the retry, the check, the record
+
+
+@pytest.mark.slow
+def test_a_landed_write_is_still_found_under_later_ones(
+        dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight writers at once: by the time a retried write checks, others may have written on
+    top of it. Each write keeps the tokens of the last few before it, so it is still found."""
+    backend = dynamodb_backend(dynalite, monkeypatch)
+    store = backend.adapter
+    assert isinstance(store, DynamoDbStore)
+    tokens = []
+    for n in range(RECENT_WRITERS + 1):
+        revision = record(backend).revision  # each writer read what it writes over
+        write(backend, {"count": n}, revision)
+        item = dynalite.client().get_item(TableName=store.adapter.table_name,
+                                          Key={"id": {"S": ALICE}})["Item"]
+        tokens.append(item[WRITERS_ATTRIBUTE]["L"][0]["S"])
+    key = {"id": ALICE}
+    assert all(store._landed(key, t, False) for t in tokens[1:])  # the last eight
+    assert not store._landed(key, tokens[0], False)  # gone from the list: a conflict, as before
+    assert not store._landed(key, "not-a-writer", False)
 
 
 @pytest.mark.slow

@@ -52,9 +52,13 @@ T = TypeVar("T")
 TTL_ATTRIBUTE = "expires_at"
 #: The record's revision: 0 when nothing is stored, one more on every write.
 REVISION_ATTRIBUTE = "revision"
-#: a token each conditional DynamoDB write leaves beside the revision: when a write's reply is lost
-#: and botocore's retry meets its own earlier success, the token says whose write that was
-WRITER_ATTRIBUTE = "writer"
+#: the tokens of the last few conditional DynamoDB writes, newest first, kept beside the revision:
+#: when a write's reply is lost and botocore's retry meets its own earlier success (perhaps with
+#: other writes on top by then), its token in the list says that the write landed
+WRITERS_ATTRIBUTE = "writers"
+RECENT_WRITERS = 8
+#: how many people's last-read writer lists a process keeps (a bound, not a cache to tune)
+MAX_REMEMBERED_WRITERS = 1024
 # A profile untouched for this long is dropped (DynamoDB's TTL sweeper; SQLite ignores it on read).
 RETENTION_SECONDS = 400 * 24 * 3600
 DEFAULT_DB_PATH = "~/.local/share/bedside-back-coach/skill.db"
@@ -528,6 +532,8 @@ class DynamoDbStore(AbstractPersistenceAdapter, VersionedStore):
         self._retention = retention
         self._quick_resource = quick_resource
         self._quick_table: Any = None
+        #: user id -> (revision, its recent writers) as last read, for the next write's list
+        self._writers: dict[str, tuple[int, list[str]]] = {}
 
     def _key(self, request_envelope: RequestEnvelope) -> dict[str, str]:
         adapter = self.adapter
@@ -555,6 +561,11 @@ class DynamoDbStore(AbstractPersistenceAdapter, VersionedStore):
         item = found.get("Item") or {}
         revision = item.get(REVISION_ATTRIBUTE, 0)
         revision = int(revision) if isinstance(revision, Decimal | int) else 0
+        writers = item.get(WRITERS_ATTRIBUTE)
+        writers = [w for w in writers if isinstance(w, str)] if isinstance(writers, list) else []
+        if len(self._writers) >= MAX_REMEMBERED_WRITERS:
+            self._writers.clear()
+        self._writers[key[self.adapter.partition_key_name]] = (revision, writers)
         record = item.get(self.adapter.attribute_name, {})
         if not isinstance(record, dict):
             # The stock adapter's read would raise KeyError here: a record the table returns but
@@ -574,8 +585,11 @@ class DynamoDbStore(AbstractPersistenceAdapter, VersionedStore):
     def write_record(self, request_envelope: RequestEnvelope, attributes: Attributes,
                      expected: int, *, quick: bool = False) -> int:
         token = uuid.uuid4().hex
-        item = {**self._item(request_envelope, attributes), REVISION_ATTRIBUTE: expected + 1,
-                WRITER_ATTRIBUTE: token}
+        item = {**self._item(request_envelope, attributes), REVISION_ATTRIBUTE: expected + 1}
+        key_value = item[self.adapter.partition_key_name]
+        seen = self._writers.get(key_value)
+        earlier = seen[1] if seen is not None and seen[0] == expected else []
+        item[WRITERS_ATTRIBUTE] = [token, *earlier][:RECENT_WRITERS]
         if expected == 0:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(#r)"}
         else:
@@ -589,26 +603,24 @@ class DynamoDbStore(AbstractPersistenceAdapter, VersionedStore):
             if isinstance(found, dict) and \
                     found.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 retried = found.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-                if retried and self._written_by(item, token, quick):
+                if retried and self._landed(item, token, quick):
                     return expected + 1  # an earlier attempt landed; its reply was lost
                 raise Conflict("the record changed since it was read") from e
             raise StorageUnavailable.of(e, self.name, "write") from e
         return expected + 1
 
-    def _written_by(self, item: dict[str, Any], token: str, quick: bool) -> bool:
-        """Whether the record holds the write that carried ``token``: one consistent read, made
-        only when a conditional write was retried and failed its condition (an attempt whose reply
-        was lost may have landed). Without it, the caller would merge its own write in again."""
+    def _landed(self, item: dict[str, Any], token: str, quick: bool) -> bool:
+        """Whether the write that carried ``token`` is in the record (perhaps under later ones):
+        one consistent read, made only when a conditional write was retried and failed its
+        condition. Without it, the caller would merge its own write in a second time."""
         key = {self.adapter.partition_key_name: item[self.adapter.partition_key_name]}
         try:
             found = self._table(quick).get_item(
-                Key=key, ConsistentRead=True, ProjectionExpression="#r, #w",
-                ExpressionAttributeNames={"#r": REVISION_ATTRIBUTE, "#w": WRITER_ATTRIBUTE})
+                Key=key, ConsistentRead=True, ProjectionExpression="#w",
+                ExpressionAttributeNames={"#w": WRITERS_ATTRIBUTE})
         except Exception:  # noqa: BLE001 - unknown is a conflict: the caller reads again
             return False
-        stored = found.get("Item") or {}
-        return bool(stored.get(WRITER_ATTRIBUTE) == token
-                    and stored.get(REVISION_ATTRIBUTE) == item[REVISION_ATTRIBUTE])
+        return token in ((found.get("Item") or {}).get(WRITERS_ATTRIBUTE) or [])
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
         return self.read_record(request_envelope).attributes
