@@ -367,7 +367,7 @@ def test_a_write_whose_reply_was_lost_is_not_taken_for_a_conflict(
 def test_a_landed_write_is_still_found_under_later_ones(
         dynalite: Dynalite, monkeypatch: pytest.MonkeyPatch) -> None:
     """Eight writers at once: by the time a retried write checks, others may have written on
-    top of it. Each write keeps the tokens of the last few before it, so it is still found."""
+    top of it. Each write keeps the tokens of the last 32 before it, so it is still found."""
     backend = dynamodb_backend(dynalite, monkeypatch)
     store = backend.adapter
     assert isinstance(store, DynamoDbStore)
@@ -379,7 +379,7 @@ def test_a_landed_write_is_still_found_under_later_ones(
                                           Key={"id": {"S": ALICE}})["Item"]
         tokens.append(item[WRITERS_ATTRIBUTE]["L"][0]["S"])
     key = {"id": ALICE}
-    assert all(store._landed(key, t, False) for t in tokens[1:])  # the last eight
+    assert all(store._landed(key, t, False) for t in tokens[1:])  # the last 32
     assert not store._landed(key, tokens[0], False)  # gone from the list: a conflict, as before
     assert not store._landed(key, "not-a-writer", False)
 

@@ -52,11 +52,12 @@ T = TypeVar("T")
 TTL_ATTRIBUTE = "expires_at"
 #: The record's revision: 0 when nothing is stored, one more on every write.
 REVISION_ATTRIBUTE = "revision"
-#: the tokens of the last few conditional DynamoDB writes, newest first, kept beside the revision:
+#: the tokens of the last conditional DynamoDB writes, newest first, kept beside the revision:
 #: when a write's reply is lost and botocore's retry meets its own earlier success (perhaps with
-#: other writes on top by then), its token in the list says that the write landed
+#: other writes on top by then: a retry waits out a backoff), its token in the list says that the
+#: write landed. 32 tokens of 16 hex digits: about 600 bytes of the item.
 WRITERS_ATTRIBUTE = "writers"
-RECENT_WRITERS = 8
+RECENT_WRITERS = 32
 #: how many people's last-read writer lists a process keeps (a bound, not a cache to tune)
 MAX_REMEMBERED_WRITERS = 1024
 # A profile untouched for this long is dropped (DynamoDB's TTL sweeper; SQLite ignores it on read).
@@ -584,7 +585,7 @@ class DynamoDbStore(AbstractPersistenceAdapter, VersionedStore):
 
     def write_record(self, request_envelope: RequestEnvelope, attributes: Attributes,
                      expected: int, *, quick: bool = False) -> int:
-        token = uuid.uuid4().hex
+        token = uuid.uuid4().hex[:16]
         item = {**self._item(request_envelope, attributes), REVISION_ATTRIBUTE: expected + 1}
         key_value = item[self.adapter.partition_key_name]
         seen = self._writers.get(key_value)
