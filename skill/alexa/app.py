@@ -37,18 +37,13 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import RequestEnvelope, Response
 
 from skill.alexa import can_fulfill, handlers, storage
+from skill.alexa.handlers import PROFILE, STORED  # the session keys the shell owns
 from skill.alexa.serializer import Serializer
 from skill.core import profile as schema
 from skill.core.profile import Profile
 
 log = logging.getLogger(__name__)
 
-#: Session attribute keys the shell owns (the coach owns the rest).
-PROFILE = "profile"
-#: What the session knows of the stored record: {"revision", "stamps" (the record's change
-#: stamps), "changes" (this session's, from `profile.note_changes`)}; {"read_only": why} for a
-#: record this release must not write; None when memory is unavailable.
-STORED = "stored"
 #: Request attribute: the profile as this turn found it (never the turn's own copy), to tell
 #: after the turn what it changed.
 BEFORE_TURN = "profile_before_turn"
@@ -139,7 +134,7 @@ class LoadProfile(AbstractRequestInterceptor):
             manager.request_attributes[BEFORE_TURN] = sent.get(PROFILE)
             return
         if isinstance(state[PROFILE], dict) and state[STORED] is not None:
-            manager.request_attributes[BEFORE_TURN] = json.loads(json.dumps(state[PROFILE]))
+            manager.request_attributes[BEFORE_TURN] = schema.json_copy(state[PROFILE])
 
     def load(self, handler_input: HandlerInput) -> tuple[dict[str, Any], dict[str, Any] | None]:
         if self.store is None:
@@ -192,16 +187,14 @@ class SaveProfile(AbstractResponseInterceptor):
 
 
 def save(store: storage.VersionedStore, envelope: Any, stored: dict[str, Any],
-         mine: dict[str, Any], *, deadline: float, base: dict[str, Any] | None = None
+         mine: dict[str, Any], *, deadline: float, base: dict[str, Any]
          ) -> tuple[int, dict[str, Any]] | None:
-    """Write this session's profile; merge with what another session stored meanwhile.
-    `base`: the record as the session read it, when the caller has it already.
+    """Write this session's profile (`base`: the record as the session read it, from
+    `profile.as_read`); merge with what another session stored meanwhile.
 
     Returns the new revision and the record written, or None when the write was lost (logged at
     ERROR, saying what kind of change was lost, never what it was).
     """
-    if base is None:
-        base = schema.as_read(mine, stored["changes"])
     my_stamps = _stamps(stored["changes"]["at"])
     base_stamps = _stamps(stored.get("stamps"))
     expected = stored["revision"]

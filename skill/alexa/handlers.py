@@ -43,8 +43,12 @@ def request_time(handler_input: HandlerInput) -> datetime | None:
 
 #: The session attribute holding the conversation's own state; the shell's keys sit beside it.
 COACH = "coach"
+#: The person's profile, as the session carries it (read and written by skill.alexa.app).
 PROFILE = "profile"
-STORED = "stored"  # the store's bookkeeping, owned by skill.alexa.app
+#: What the session knows of the stored record: {"revision", "stamps" (the record's change
+#: stamps), "changes" (this session's, from `profile.note_changes`)}; {"read_only": why} for a
+#: record this release must not write; None when memory is unavailable (or was deleted).
+STORED = "stored"
 
 
 def run(handler_input: HandlerInput, event: coach.Event) -> Response:

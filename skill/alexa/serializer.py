@@ -11,7 +11,6 @@ output stays right.
 
 from __future__ import annotations
 
-import copy
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -20,19 +19,10 @@ from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
+from skill.core.profile import json_copy
+
 #: What `Serializer.serialize` hands back as it is: JSON's own types (bool is an int).
 _PLAIN = frozenset((str, int, float, bool, type(None)))
-
-
-def _json_copy(value: Any) -> Any:
-    """A deep copy of JSON's values, as ``copy.deepcopy`` makes it (anything else goes to it)."""
-    kind = type(value)
-    if kind is dict:
-        return {key: item if type(item) in _PLAIN else _json_copy(item)
-                for key, item in value.items()}
-    if kind is list:
-        return [item if type(item) in _PLAIN else _json_copy(item) for item in value]
-    return value if kind in _PLAIN else copy.deepcopy(value)
 
 
 class _SessionAttributes(dict[str, Any]):
@@ -42,7 +32,7 @@ class _SessionAttributes(dict[str, Any]):
     the time."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        copied: dict[str, Any] = _json_copy(dict(self))
+        copied: dict[str, Any] = json_copy(dict(self))
         return copied
 
 

@@ -528,19 +528,23 @@ def note_changes(changes: dict[str, Any], before: dict[str, Any], now: dict[str,
             earlier[path] = None if old is MISSING else old
 
 
-def _json_copy(value: Any) -> Any:
+#: What a JSON copy keeps as it is (a float may be NaN, which JSON makes anew: see below).
+_SAME = frozenset((str, int, bool, type(None)))
+
+
+def json_copy(value: Any) -> Any:
     """``json.loads(json.dumps(value))``, the same copy, without the text in between for what
     copies as it is (strings, numbers, lists and string-keyed dicts of them); anything else
-    (a tuple, a non-string key, a value JSON cannot hold) goes through JSON, as before."""
+    (a tuple, a non-string key, a value JSON cannot hold) goes through JSON, as before. The
+    shell copies the session's profile and attributes with it on every request."""
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is float and value == value:  # NaN is not itself: a new one, as JSON makes
-        return value
-    if kind is list:
-        return [_json_copy(item) for item in value]
     if kind is dict and all(type(key) is str for key in value):
-        return {key: _json_copy(item) for key, item in value.items()}
+        return {key: item if type(item) in _SAME else json_copy(item)
+                for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _SAME else json_copy(item) for item in value]
+    if kind in _SAME or (kind is float and value == value):  # NaN is not itself
+        return value
     return json.loads(json.dumps(value))
 
 
@@ -549,7 +553,7 @@ def as_read(now: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     earlier = changes.get("before") if isinstance(changes.get("before"), dict) else {}
     if not earlier:
         return now
-    record: dict[str, Any] = _json_copy(now)
+    record: dict[str, Any] = json_copy(now)
     for path, value in earlier.items():
         rule = MERGE_RULES.get(path)
         if rule is None:
