@@ -378,10 +378,9 @@ def test_a_landed_write_is_still_found_under_later_ones(
         item = dynalite.client().get_item(TableName=store.adapter.table_name,
                                           Key={"id": {"S": ALICE}})["Item"]
         tokens.append(item[WRITERS_ATTRIBUTE]["L"][0]["S"])
-    key = {"id": ALICE}
-    assert all(store._landed(key, t, False) for t in tokens[1:])  # the last 32
-    assert not store._landed(key, tokens[0], False)  # gone from the list: a conflict, as before
-    assert not store._landed(key, "not-a-writer", False)
+    assert all(store._landed(ALICE, t, False) for t in tokens[1:])  # the last 32
+    assert not store._landed(ALICE, tokens[0], False)  # gone from the list: a conflict, as before
+    assert not store._landed(ALICE, "not-a-writer", False)
 
 
 @pytest.mark.slow

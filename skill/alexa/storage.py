@@ -373,12 +373,9 @@ class SQLiteStore(AbstractPersistenceAdapter, VersionedStore):
     def _drop(self) -> None:
         """Close this thread's connection after a failure: the next operation opens the file
         again, as the first one did (its directory, journal mode and table included)."""
-        kept: _Kept | None = getattr(self._local, "kept", None)
-        self._local.kept = None
         self._ready = False  # the file may have been removed: set it up again next time
-        if kept is not None and kept.pid == os.getpid():
-            with contextlib.suppress(sqlite3.Error):
-                kept.conn.close()
+        with contextlib.suppress(sqlite3.Error):
+            self.close()
 
     def _abandon(self) -> None:
         """Give up a connection whose file is no longer at `path` (or that another process
@@ -604,20 +601,20 @@ class DynamoDbStore(AbstractPersistenceAdapter, VersionedStore):
             if isinstance(found, dict) and \
                     found.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 retried = found.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-                if retried and self._landed(item, token, quick):
+                if retried and self._landed(key_value, token, quick):
                     return expected + 1  # an earlier attempt landed; its reply was lost
                 raise Conflict("the record changed since it was read") from e
             raise StorageUnavailable.of(e, self.name, "write") from e
         return expected + 1
 
-    def _landed(self, item: dict[str, Any], token: str, quick: bool) -> bool:
+    def _landed(self, key_value: str, token: str, quick: bool) -> bool:
         """Whether the write that carried ``token`` is in the record (perhaps under later ones):
         one consistent read, made only when a conditional write was retried and failed its
         condition. Without it, the caller would merge its own write in a second time."""
-        key = {self.adapter.partition_key_name: item[self.adapter.partition_key_name]}
         try:
             found = self._table(quick).get_item(
-                Key=key, ConsistentRead=True, ProjectionExpression="#w",
+                Key={self.adapter.partition_key_name: key_value}, ConsistentRead=True,
+                ProjectionExpression="#w",
                 ExpressionAttributeNames={"#w": WRITERS_ATTRIBUTE})
         except Exception:  # noqa: BLE001 - unknown is a conflict: the caller reads again
             return False
