@@ -69,14 +69,14 @@ def slot_table(model_source: dict[str, Any]) -> dict[str, Any]:
 def opening_intents(model_source: dict[str, Any]) -> list[tuple[str, str]]:
     """(intent name, words) for each of the free-text intent's ``kept_openings``: openings that
     are the symptom itself ("pain ...", "can't ..."). A carrier is never sent, so each becomes an
-    intent of its own, one sample "<words> {slot}", and the coach puts the words back in front of
-    what it hears (skill.core.content.opening)."""
-    found = []
-    for intent in model_source["intents"]:
-        for words in intent.get("kept_openings", []):
-            slug = re.sub(r"[^a-z]+", "_", words.lower()).strip("_")
-            found.append((f"{intent['name']}_{slug}", words))
-    return found
+    intent of its own, with the samples "[filler] <words> {slot}" (see `interaction_model`), and
+    the coach puts the words back in front of what it hears (skill.core.content.opening)."""
+    return [found for intent in model_source["intents"] for found in _openings(intent)]
+
+
+def _openings(intent: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f"{intent['name']}_{re.sub(r'[^a-z]+', '_', words.lower()).strip('_')}", words)
+            for words in intent.get("kept_openings", [])]
 
 
 def knowledge_index(data: dict[str, Any]) -> dict[str, Any]:
@@ -181,13 +181,12 @@ def interaction_model(locale: str) -> dict[str, Any]:
         intents.append(entry)
         if intent.get("kept_openings"):
             slot = next(s for s in intent["slots"] if s["type"] == "AMAZON.SearchQuery")
-            opened = dict(opening_intents({"intents": [intent]}))
             lead = intent.get("opening_fillers", [])
             intents += [{"name": name,
                          "samples": [" ".join(f"{filler} {words} {{{slot['name']}}}".split())
                                      for filler in ["", *lead]],
                          "slots": [{"name": slot["name"], "type": slot["type"]}]}
-                        for name, words in opened.items()]
+                        for name, words in _openings(intent)]
     types = [
         {
             "name": t["name"],
