@@ -22,7 +22,6 @@ SPLITS = ("tuning", "round1", "frozen")
 #: The splits matching may be tuned on: round one's held-out part was released once scored.
 TUNABLE = ("tuning", "round1")
 NAMES = ("answerable", "red_flags", "harmless", "out_of_scope")
-FREE_TEXT_INTENT = "QuestionIntent"
 #: The levels that close the session and send the person to care.
 ALARMS = frozenset({"emergency", "urgent"})
 #: Any level the screen can report except "absent" is the skill treating a remark as a red flag.
