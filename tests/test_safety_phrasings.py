@@ -615,3 +615,50 @@ def test_read_the_same_direct_and_end_to_end(user_says: str, expected: str | Non
     for said in [user_says] + ([carried] if carried else []):
         assert _level(said) in ((expected,) if expected else (None, "absent")), (
             user_says, said, screen(said))
+
+
+# A fourth batch of the project's own phrasings, for the rules added after round two's held-out
+# batch was scored and released (tests/eval/sets/README.md): words it showed were missing
+# (pass urine, a pressure in the chest, less control of both legs, a sneeze that goes to the
+# back, being thrown, a protrusion, sleeping sitting up) and scopes it showed were too narrow
+# (how a sign is diagnosed, numb with grief, a fever that was all gone).
+AFTER_ROUND_TWO = [
+    ("I haven't passed urine since last night", "emergency"),
+    ("I've hardly been able to wee today", "emergency"),
+    ("I've got no feeling when I open my bowels", "emergency"),
+    ("there's a heavy pressure building in my chest", "emergency"),
+    ("it feels like I've been punched in the chest", "emergency"),
+    ("my chest is tight and it goes up into my jaw", "emergency"),
+    ("I have much less control of both my legs", "emergency"),
+    ("my ass has gone completely numb", "emergency"),
+    ("numb all down my right leg and around my saddle area", "emergency"),
+    ("I can hardly feel anything in my private parts", "emergency"),
+    ("since my back went, when I climax it's not as intense as before", "emergency"),
+    ("every time I cough I clutch my lower back", "urgent"),
+    ("I sneezed this morning and the pain in my back was unbearable", "urgent"),
+    ("I got thrown from a horse yesterday", "urgent"),
+    ("I wiped out on my bike on the way home", "urgent"),
+    ("I've got a bone deep chill and my back aches", "urgent"),
+    ("there's a small protrusion on my spine", "urgent"),
+    ("the pain wakes me and I can't get back to sleep", "urgent"),
+    ("I've been sleeping sitting up because lying down is agony", "urgent"),
+    ("it's a sharp pain under my right shoulder blade", "urgent"),
+    ("is this dull ache between my shoulder blades serious", "urgent"),
+    ("for months now my back gets better when I move about", "mention"),
+    ("since I was about nineteen my back has been stiff every morning", "mention"),
+    ("how do doctors test for cauda equina", None),
+    ("what's the difference between sciatica and saddle numbness", None),
+    ("I'm pregnant and I leak a little when I laugh", None),
+    ("I was numb for days after the funeral", None),
+    ("I'm numb, I can't believe we lost the final", None),
+    ("I had a fever on Sunday but thankfully it was all gone by Monday", None),
+    ("I get a numb bum on long rides but it's short lived", None),
+    ("my back pain isn't nearly as intense as before", None),
+    ("I'm having a bad chest day at the gym", None),
+]
+
+
+@pytest.mark.parametrize(("user_says", "expected"), AFTER_ROUND_TWO)
+def test_the_words_round_two_showed_were_missing(user_says: str, expected: str | None) -> None:
+    assert _level(user_says) in ((expected,) if expected else (None, "absent")), (
+        user_says, screen(user_says))
