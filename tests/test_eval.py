@@ -113,8 +113,13 @@ def test_the_real_world_sets_are_split_and_labelled() -> None:
     frozen = splits["frozen"]
     for name in real.NAMES:
         texts = [{e.text.lower() for e in splits[split][name]} for split in real.SPLITS]
-        assert all(texts), name
-        assert sum(len(t) for t in texts) == len(set().union(*texts)), f"{name}: shared texts"
+        # The training split holds red flags and harmless remarks only. (Counts, never texts:
+        # an assertion's message must not print the frozen split.)
+        empty = [split for split, t in zip(real.SPLITS, texts, strict=True) if not t
+                 and not (split == "training" and name in ("answerable", "out_of_scope"))]
+        assert not empty, (name, empty)
+        shared = sum(len(t) for t in texts) - len(set().union(*texts))
+        assert shared == 0, f"{name}: {shared} texts in two splits"
     assert all(e.ids for split in splits.values() for e in split["answerable"])
     assert {e.level for e in frozen["red_flags"]} == {"emergency", "urgent", "mention"}
 
@@ -125,8 +130,10 @@ def test_no_frozen_phrasing_was_copied_into_the_knowledge_base() -> None:
     known = {_norm(q) for item in book.ids() for q in book.questions(item)}
     frozen = real.load("frozen")
     copied = [e.text for group in frozen.values() for e in group if _norm(e.text) in known]
-    # Already in the knowledge base, in the project's own words, before the set was gathered.
-    assert copied == ["what is muscle guarding"]
+    # One question of round three's batch was already in the knowledge base, in the project's
+    # own words, before the batch was gathered (checked when it was frozen, at 754fc58).
+    # Counts only: the frozen texts are never printed.
+    assert len(copied) == 1, f"{len(copied)} frozen phrasings are in the knowledge base"
 
 
 @pytest.mark.slow

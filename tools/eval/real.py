@@ -18,9 +18,11 @@ from skill.core import answers, content, safety
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETS_DIR = REPO_ROOT / "tests" / "eval" / "sets"
-SPLITS = ("tuning", "round1", "frozen")
-#: The splits matching may be tuned on: round one's held-out part was released once scored.
-TUNABLE = ("tuning", "round1")
+SPLITS = ("tuning", "round1", "round2", "training", "frozen")
+#: The splits matching may be tuned on, and the screen's model trained on: each round's held-out
+#: part was released once scored; `training` (red flags and harmless remarks only) was gathered
+#: for training from the start.
+TUNABLE = ("tuning", "round1", "round2", "training")
 NAMES = ("answerable", "red_flags", "harmless", "out_of_scope")
 #: The levels that close the session and send the person to care.
 ALARMS = frozenset({"emergency", "urgent"})
@@ -53,7 +55,11 @@ class Entry(NamedTuple):
 def load(split: str, sets_dir: Path = SETS_DIR) -> dict[str, list[Entry]]:
     found: dict[str, list[Entry]] = {}
     for name in NAMES:
-        with open(sets_dir / split / f"{name}.toml", "rb") as handle:
+        path = sets_dir / split / f"{name}.toml"
+        if not path.exists() and split != "frozen":
+            found[name] = []  # a training split holds only what it trains
+            continue
+        with open(path, "rb") as handle:
             raw = tomllib.load(handle)["entry"]
         found[name] = [Entry(e["text"], tuple(e.get("ids", ())), e.get("level", ""),
                              e.get("sign", ""), e.get("kind", ""), e.get("form", ""))
@@ -226,7 +232,7 @@ def format_report(results: dict[str, list[Figure]], show_misses: bool = True) ->
         cells = [name]
         for split in SPLITS:
             f = by[split][name]
-            cells.append(f"{100 * f.rate:.1f}% ({f.passed}/{f.total})")
+            cells.append(f"{100 * f.rate:.1f}% ({f.passed}/{f.total})" if f.total else "-")
         target = TARGETS.get(name)
         verdict = met(by["frozen"][name])
         cells.append("" if target is None else
