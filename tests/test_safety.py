@@ -495,7 +495,7 @@ def _rules() -> dict:  # type: ignore[type-arg]
 def test_every_class_a_flag_names_is_defined_and_every_defined_class_is_used() -> None:
     data = _rules()
     defined = set(data["terms"]) | set(data["capacities"]) - {"negators"} | {"i"}
-    named = {c for flag in data["flag"] for rule in flag["when"]
+    named = {c for flag in data["flag"] for rule in flag.get("when", [])
              for key in ("all", "any", "also", "none") for c in rule.get(key, [])}
     assert named <= defined, named - defined
     assert defined - named <= {"i"} | set(data["capacities"]), defined - named

@@ -10,6 +10,7 @@ COMMANDS = {
     "serve": ("webservice.app", "serve the skill over HTTP (SKILL_DEV=1 for local testing)"),
     "preview": ("tools.preview", "print a routine as the skill would speak it"),
     "model": ("tools.model", "write interaction_model/ from the content"),
+    "redflag": ("tools.redflag", "train the red-flag screen's learned model (make model runs it)"),
     "wordvectors": ("tools.wordvectors", "distil the answer book's word vectors (make vectors)"),
     "validate": ("tools.validate", "check the model, manifest and content against Alexa's rules"),
     "eval": ("tools.eval.__main__", "score question answering against the kept question set"),

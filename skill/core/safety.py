@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, NamedTuple
 
-from skill.core import content
+from skill.core import content, redflag_model
 
 EMERGENCY, URGENT, MENTION, ABSENT = "emergency", "urgent", "mention", "absent"
 #: Most serious first: when several red flags are raised, the first of these wins.
@@ -523,6 +523,14 @@ class _Reach(NamedTuple):
     across: frozenset[str] = frozenset()  # words that may stand between a "but" and the trigger
 
 
+class _Learned(NamedTuple):
+    """How the screen takes the learned model's word ([learned] in safety.toml)."""
+
+    add: float  # raise a level when the model is at least this sure it is a red flag
+    veto: float  # stand down an urgent or mention finding when this sure it is nothing
+    flags: dict[str, str]  # level -> the flag whose advice the model's finding speaks
+
+
 class _Lexicon(NamedTuple):
     senses: _Trie
     main: _Trie
@@ -537,6 +545,7 @@ class _Lexicon(NamedTuple):
     #: classes ("my legs feel like they're giving out").
     pronouns: frozenset[str] = frozenset()
     antecedents: frozenset[str] = frozenset()
+    learned: _Learned | None = None
 
 
 def _entries(phrases: Iterable[str], kind: str, value: Any) -> Iterator[_Entry]:
@@ -663,7 +672,7 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
                       int(w.get("min", 1 if w.get("any") else 0)), tuple(w.get("also", ())),
                       frozenset(w.get("none", ())),
                       w.get("within"), frozenset(w.get("ignore", ())))
-                for w in raw["when"]
+                for w in raw.get("when", [])  # none: only the learned model raises it
             ),
         )
         for raw in data["flag"]
@@ -682,7 +691,18 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         classes=classes - {"negators"},
         pronouns=frozenset(context["experiencer"].get("pronouns", [])),
         antecedents=frozenset(context["experiencer"].get("antecedents", [])),
+        learned=_learned(data.get("learned"), {flag.id for flag in flags}),
     )
+
+
+def _learned(table: dict[str, Any] | None, flag_ids: set[str]) -> _Learned | None:
+    if not table:
+        return None
+    flags = dict(table["flags"])
+    unknown = set(flags.values()) - flag_ids
+    if unknown or set(flags) != set(LEVELS):
+        raise ValueError(f"[learned] flags: one flag per level, each defined: {flags}")
+    return _Learned(float(table["add"]), float(table["veto"]), flags)
 
 
 @cache
@@ -694,6 +714,7 @@ def forget() -> None:
     """Drop the compiled rules, after the bundle was rewritten (``make model``, tests, bench)."""
     for cached in (_lexicon, _sequences, _run, _by_first):
         cached.cache_clear()
+    redflag_model.forget()
 
 
 # -- ConText over one sentence --------------------------------------------------------------
@@ -914,11 +935,80 @@ def _language(locale: str) -> str:
 
 
 def screen(text: str, locale: str = "en-US") -> Finding | None:
-    """The most serious red flag the speaker describes in `text`, a denial, or None."""
-    lex = _lexicon(_language(locale))
+    """The most serious red flag the speaker describes in `text`, a denial, or None: the rules'
+    finding, then the learned model's second opinion on it."""
     tokens = words(text)
     if not tokens:
         return None
+    language = _language(locale)
+    found = _rules(tokens, _lexicon(language), locale)
+    return _second_opinion(found, tokens, language, locale)
+
+
+def screen_rules(text: str, locale: str = "en-US") -> Finding | None:
+    """What the rules alone find (the labels the learned model is trained on, for the project's
+    own phrasings, and the figure it is measured against)."""
+    tokens = words(text)
+    return _rules(tokens, _lexicon(_language(locale)), locale) if tokens else None
+
+
+def _second_opinion(found: Finding | None, tokens: Sequence[str], language: str,
+                    locale: str) -> Finding | None:
+    """The model may raise a level the rules did not find, or a more serious one; it may stand
+    down an urgent or mention finding it is very sure is nothing. Never an emergency: a missed
+    emergency costs far more than a needless trip to the doctor."""
+    lex = _lexicon(language)
+    if lex.learned is None or redflag_model.model(language) is None:
+        return found
+    odds = redflag_model.probabilities(_model_words(tokens, lex), language)
+    return found if odds is None else second_opinion(found, odds, language, locale)
+
+
+def second_opinion(found: Finding | None, odds: dict[str, float], language: str,
+                   locale: str) -> Finding | None:
+    """The rules' finding after the model's word (`odds`: its probability of each level)."""
+    lex = _lexicon(language)
+    if lex.learned is None:
+        return found
+    ruled = found.level if found is not None and found.level in LEVELS else None
+    if ruled in (URGENT, MENTION) and odds["none"] >= lex.learned.veto:
+        found, ruled = None, None
+    top = min(LEVELS, key=lambda level: (-odds[level], LEVELS.index(level)))
+    if 1.0 - odds["none"] >= lex.learned.add and (
+        ruled is None or LEVELS.index(top) < LEVELS.index(ruled)
+    ):
+        flag = _flag_in(lex, lex.learned.flags[top])
+        return Finding(flag.level, flag.id, _advice(flag.advice, lex, locale))
+    return found
+
+
+_SCOPE_MARKS = {"negation": "neg", "hypothetical": "hyp", "resolved": "res",
+                "experiencer": "exp"}
+
+
+def model_words(text: str, locale: str = "en-US") -> list[tuple[str, str]]:
+    """The words as the learned model reads them: (scopes, word) pairs, where scopes names the
+    ConText triggers that reach the word ("neg", "exphyp", "" for none) and a phrase in another
+    sense ("hay fever") is the one word `redflag_model.SENSE`."""
+    return _model_words(words(text), _lexicon(_language(locale)))
+
+
+def _model_words(tokens: Sequence[str], lex: _Lexicon) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for sentence in _sentences(tokens):
+        units = _units(sentence, lex)
+        for unit, reached in zip(units, _scopes(units, lex), strict=True):
+            if unit.kind == "comma":
+                continue
+            if unit.kind == "sense":
+                found.append(("", redflag_model.SENSE))
+                continue
+            marks = "".join(sorted(_SCOPE_MARKS[c] for c in reached if c in _SCOPE_MARKS))
+            found += [(marks, t) for t in sentence[unit.start : unit.end] if t.isalnum()]
+    return found
+
+
+def _rules(tokens: Sequence[str], lex: _Lexicon, locale: str) -> Finding | None:
     raised: dict[str, int] = {}
     denied: str | None = None
     denied_symptom = False
@@ -988,7 +1078,11 @@ def red_flag(text: str, locale: str = "en-US") -> str | None:
 
 
 def _flag(flag_id: str, locale: str) -> _Flag:
-    for flag in _lexicon(_language(locale)).flags:
+    return _flag_in(_lexicon(_language(locale)), flag_id)
+
+
+def _flag_in(lex: _Lexicon, flag_id: str) -> _Flag:
+    for flag in lex.flags:
         if flag.id == flag_id:
             return flag
     raise KeyError(flag_id)
