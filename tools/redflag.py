@@ -144,9 +144,12 @@ def examples(language: str = "en", leave_out: str | None = None) -> list[tuple[s
     return sorted(labelled.values())
 
 
-def fingerprint(data: Sequence[tuple[str, str]]) -> str:
+def fingerprint(data: Sequence[tuple[str, str]], locale: str = "en-US") -> str:
+    """Of everything the fit depends on: each example's label and its words as the model reads
+    them (so a rule whose scope changes a word's marks retrains it too), and the settings."""
+    read = [(level, safety.model_words(text, locale)) for text, level in data]
     blob = json.dumps({"format": redflag_model.FORMAT, "settings": SETTINGS._asdict(),
-                       "examples": list(data)}, sort_keys=True)
+                       "examples": read}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -193,7 +196,7 @@ def build(language: str = "en", leave_out: str | None = None) -> dict[str, Any]:
     digits, floor = SETTINGS.digits, SETTINGS.keep_above
     kept = {f: row for f, row in weights.items() if max(abs(w) for w in row) >= floor}
     counts = {level: sum(1 for _, lv in data if lv == level) for level in redflag_model.LEVELS}
-    return {"format": redflag_model.FORMAT, "fingerprint": fingerprint(data),
+    return {"format": redflag_model.FORMAT, "fingerprint": fingerprint(data, _locale(language)),
             "levels": list(redflag_model.LEVELS), "examples": counts,
             "bias": [round(b, digits) for b in bias], **redflag_model.pack(kept)}
 
@@ -207,7 +210,7 @@ def stored_fingerprint(language: str = "en") -> str | None:
 
 
 def stale(language: str = "en") -> bool:
-    return stored_fingerprint(language) != fingerprint(examples(language))
+    return stored_fingerprint(language) != fingerprint(examples(language), _locale(language))
 
 
 def write(language: str = "en") -> Path:

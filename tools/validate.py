@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skill.core import content, speech
-from tools import model, resolver, rules
+from skill.core import content, redflag_model, speech
+from tools import model, redflag, resolver, rules
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACKAGE_DIR = model.PACKAGE_DIR
@@ -702,6 +702,13 @@ def check_locales_in_sync(report: Report, package_dir: Path,
             report.error(file, "", "model-drift",
                          f"differs from what tools/model.py generates from {source}: edit the"
                          " TOML, not the JSON, and run `make model`")
+    for language in redflag.languages():
+        report.checked["generated files compared"] += 1
+        file = _display(redflag_model.path(language))
+        if redflag.stale(language):
+            report.error(file, "", "model-drift",
+                         "not the red-flag model its data gives (the rules, the tunable sets or"
+                         " the safety tests changed): run `make model`")
 
 
 # --- the manifest ---------------------------------------------------------------------------

@@ -954,9 +954,10 @@ def screen_rules(text: str, locale: str = "en-US") -> Finding | None:
 
 def _second_opinion(found: Finding | None, tokens: Sequence[str], language: str,
                     locale: str) -> Finding | None:
-    """The model may raise a level the rules did not find, or a more serious one; it may stand
+    """The model may raise a level when the rules found none, or only a mention; it may stand
     down an urgent or mention finding it is very sure is nothing. Never an emergency: a missed
-    emergency costs far more than a needless trip to the doctor."""
+    emergency costs far more than a needless trip to the doctor. An alarm the rules raise keeps
+    its level: they know one leg from both."""
     lex = _lexicon(language)
     if lex.learned is None or redflag_model.model(language) is None:
         return found
@@ -973,10 +974,10 @@ def second_opinion(found: Finding | None, odds: dict[str, float], language: str,
     ruled = found.level if found is not None and found.level in LEVELS else None
     if ruled in (URGENT, MENTION) and odds["none"] >= lex.learned.veto:
         found, ruled = None, None
+    if ruled in ALARMS:
+        return found  # the rules' own distinctions stand (one leg is urgent, both legs are not)
     top = min(LEVELS, key=lambda level: (-odds[level], LEVELS.index(level)))
-    if 1.0 - odds["none"] >= lex.learned.add and (
-        ruled is None or LEVELS.index(top) < LEVELS.index(ruled)
-    ):
+    if 1.0 - odds["none"] >= lex.learned.add and (ruled is None or top != ruled):
         flag = _flag_in(lex, lex.learned.flags[top])
         return Finding(flag.level, flag.id, _advice(flag.advice, lex, locale))
     return found

@@ -1,0 +1,150 @@
+"""The red-flag screen's learned second opinion (skill/core/redflag_model.py, tools/redflag.py).
+
+The rules speak first; the model may raise a red flag they were not written for, or stand down
+an urgent or mention finding it is very sure is nothing, and never an emergency. The phrasings
+below are the project's own, written for these tests after the model was trained: none of them
+is in its training data (a test checks that).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from skill.core import redflag_model, safety
+from skill.core.answers import AnswerBook
+from skill.core.safety import Finding, screen, screen_rules
+from tools import redflag
+from tools.eval import real
+
+#: Said the way people do, in words no rule was written for; the model hears them.
+NOT_IN_THE_RULES = [
+    ("my whole body feels like it's shutting down below the waist", "emergency"),
+    ("the pain's shooting into both my legs and they feel like they belong to someone else",
+     "emergency"),
+    ("I can't tell if I need the loo any more", "emergency"),
+    ("I've been shaking and boiling hot all night and my back is killing me", "urgent"),
+    ("there's a weird hard knot sticking out near my spine", "urgent"),
+    ("I lost my footing on the ice and came down hard on my back", "urgent"),
+]
+
+
+def _level(found: Finding | None) -> str | None:
+    return found.level if found is not None and found.level in safety.LEVELS else None
+
+
+@pytest.mark.parametrize(("user_says", "expected"), NOT_IN_THE_RULES)
+def test_a_red_flag_in_words_no_rule_knows_is_still_sent_to_care(user_says: str,
+                                                                   expected: str) -> None:
+    assert screen_rules(user_says) is None, "a rule learned it: pick a phrasing it does not know"
+    found = screen(user_says)
+    assert _level(found) == expected, (user_says, found)
+    # The advice names no sign it cannot know, and says where to go.
+    assert found is not None and found.sign.startswith("described_")
+    assert "doctor" in found.advice or "nine one one" in found.advice
+
+
+def test_none_of_these_phrasings_was_learned() -> None:
+    learned = {" ".join(safety.words(text)) for text, _ in redflag.examples()}
+    said = [text for text, _ in NOT_IN_THE_RULES]
+    assert not [t for t in said if " ".join(safety.words(t)) in learned]
+
+
+def test_the_model_never_learns_the_frozen_split() -> None:
+    """Counts only: the frozen texts are never printed."""
+    learned = {" ".join(safety.words(text)) for text, _ in redflag.examples()}
+    book = AnswerBook.for_locale("en-US")
+    known = {" ".join(safety.words(q)) for item in book.ids() for q in book.questions(item)}
+    frozen = real.load("frozen")
+    seen = sum(1 for group in frozen.values() for e in group
+               if " ".join(safety.words(e.text)) in learned - known)
+    # (One frozen question was in the answer book, in the project's own words, before the batch
+    # was gathered: tests/test_eval.py counts it. The answer book's phrasings are learned as
+    # "none", as they always were.)
+    assert seen == 0, f"{seen} frozen phrasings in the model's training data"
+
+
+def _odds(none: float, mention: float = 0.0, urgent: float = 0.0,
+          emergency: float = 0.0) -> dict[str, float]:
+    return {"none": none, "mention": mention, "urgent": urgent, "emergency": emergency}
+
+
+def test_an_emergency_the_rules_find_is_never_stood_down() -> None:
+    for said in ["my legs have both gone weak", "I can't control my bladder",
+                 "I've got chest pain"]:
+        ruled = screen_rules(said)
+        assert ruled is not None and ruled.level == "emergency", said
+        assert safety.second_opinion(ruled, _odds(1.0), "en", "en-US") == ruled
+
+
+def test_an_alarm_the_rules_raise_keeps_its_level_and_its_own_advice() -> None:
+    ruled = screen_rules("my leg has gone numb")
+    assert ruled is not None and ruled.level == "urgent"
+    assert safety.second_opinion(ruled, _odds(0.0, emergency=1.0), "en", "en-US") == ruled
+
+
+def test_an_urgent_finding_the_model_is_sure_is_nothing_is_stood_down() -> None:
+    ruled = screen_rules("I had a fall")
+    assert ruled is not None and ruled.level == "urgent"
+    assert safety.second_opinion(ruled, _odds(0.95, urgent=0.05), "en", "en-US") is None
+    # Less than sure: the rules' finding stands.
+    assert safety.second_opinion(ruled, _odds(0.85, urgent=0.15), "en", "en-US") == ruled
+
+
+def test_the_model_raises_only_when_sure_enough() -> None:
+    assert safety.second_opinion(None, _odds(0.45, urgent=0.55), "en", "en-US") is None
+    found = safety.second_opinion(None, _odds(0.3, urgent=0.6, emergency=0.1), "en", "en-US")
+    assert found is not None and (found.level, found.sign) == ("urgent", "described_urgent")
+    found = safety.second_opinion(None, _odds(0.1, mention=0.9), "en", "en-US")
+    assert found is not None and (found.level, found.sign) == ("mention", "inflammatory")
+
+
+def test_without_a_model_file_the_rules_screen_alone(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    monkeypatch.setattr(redflag_model, "path", lambda language: tmp_path / "missing.json")
+    redflag_model.forget()
+    try:
+        said = NOT_IN_THE_RULES[0][0]
+        assert screen(said) is None
+        assert screen("my legs have both gone weak") == screen_rules("my legs have both gone weak")
+    finally:
+        monkeypatch.undo()
+        redflag_model.forget()
+
+
+def test_the_model_is_read_on_the_first_free_text_not_at_import() -> None:
+    probe = ("import json, skill.core.safety, skill.core.redflag_model as m;"
+             "print(json.dumps(len(m._models)))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert json.loads(out) == 0
+
+
+def test_the_words_carry_the_scopes_the_rules_read() -> None:
+    assert ("neg", "numbness") in safety.model_words("I have no numbness")
+    assert ("exp", "fever") in safety.model_words("my husband has a fever")
+    assert ("", redflag_model.SENSE) in safety.model_words("my hay fever is bad")
+    features = redflag_model.features(safety.model_words("no numbness"))
+    assert "u:neg:numb" in features and "b:<s>_no" in features
+
+
+def test_the_file_round_trips_its_weights() -> None:
+    weights = {"u:numb": [0.5, -1.25, 2.0, 3.75], "b:my_bum": [-0.001, 0.0, 0.0, 4.0]}
+    model = redflag_model.Model({**redflag_model.pack(weights), "bias": [0.0] * 4,
+                                 "fingerprint": "x"})
+    for name, row in weights.items():
+        assert model.row(name) == pytest.approx(row, abs=4.0 / 32767)
+    assert model.row("u:unknown") is None
+
+
+@pytest.mark.slow
+def test_the_committed_model_is_the_one_its_data_gives() -> None:
+    """`python -m tools redflag` from the same data writes the same file, so the bundle in git is
+    exactly what the tunable sets, the rules and the tests' phrasings train."""
+    committed = json.loads(redflag_model.path("en").read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(redflag.build("en"), sort_keys=True))
+    assert not redflag.stale("en")
