@@ -35,9 +35,12 @@ $(APT_STAMP): scripts/apt-packages.sh | $(PIP_STAMP)
 
 setup: $(PIP_STAMP) $(NODE_STAMP) $(APT_STAMP)
 
-# The skill reads its content from a JSON bundle compiled from the files people edit in content/.
+# The skill reads its content from a JSON bundle compiled from the files people edit in content/;
+# the red-flag model in it is trained on the tunable eval sets and the safety tests' phrasings too.
 COMPILED := skill/bundle/core.json
-$(COMPILED): $(shell find content -type f) | $(PIP_STAMP)
+TRAINED_ON := $(shell find content tests/eval/sets -type f) tests/test_safety.py \
+	tests/test_safety_phrasings.py tests/eval/questions.toml tools/redflag.py
+$(COMPILED): $(TRAINED_ON) | $(PIP_STAMP)
 	@$(PY) -m tools model 2>/dev/null
 
 chat: $(PIP_STAMP) $(COMPILED)

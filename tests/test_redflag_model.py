@@ -8,6 +8,7 @@ is in its training data (a test checks that).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -16,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from skill.core import redflag_model, safety
-from skill.core.answers import AnswerBook
 from skill.core.safety import Finding, screen, screen_rules
 from tools import redflag
 from tools.eval import real
@@ -57,15 +57,21 @@ def test_none_of_these_phrasings_was_learned() -> None:
 def test_the_model_never_learns_the_frozen_split() -> None:
     """Counts only: the frozen texts are never printed."""
     learned = {" ".join(safety.words(text)) for text, _ in redflag.examples()}
-    book = AnswerBook.for_locale("en-US")
-    known = {" ".join(safety.words(q)) for item in book.ids() for q in book.questions(item)}
     frozen = real.load("frozen")
-    seen = sum(1 for group in frozen.values() for e in group
-               if " ".join(safety.words(e.text)) in learned - known)
-    # (One frozen question was in the answer book, in the project's own words, before the batch
-    # was gathered: tests/test_eval.py counts it. The answer book's phrasings are learned as
-    # "none", as they always were.)
-    assert seen == 0, f"{seen} frozen phrasings in the model's training data"
+    seen = {_digest(e.text) for group in frozen.values() for e in group
+            if " ".join(safety.words(e.text)) in learned}
+    # One frozen question was in the answer book, in the project's own words, before the batch
+    # was gathered (tests/test_eval.py); the book's phrasings are learned, as "none".
+    count = len(seen - {KNOWN_BEFORE})
+    assert count == 0, f"{count} frozen phrasings in the model's training data"
+
+
+#: sha256 of the one frozen question the answer book already held (never printed).
+KNOWN_BEFORE = "bc37d5a1ba66aa88"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(" ".join(safety.words(text)).encode()).hexdigest()[:16]
 
 
 def _odds(none: float, mention: float = 0.0, urgent: float = 0.0,
@@ -90,17 +96,45 @@ def test_an_alarm_the_rules_raise_keeps_its_level_and_its_own_advice() -> None:
 def test_an_urgent_finding_the_model_is_sure_is_nothing_is_stood_down() -> None:
     ruled = screen_rules("I had a fall")
     assert ruled is not None and ruled.level == "urgent"
-    assert safety.second_opinion(ruled, _odds(0.95, urgent=0.05), "en", "en-US") is None
+    assert safety.second_opinion(ruled, _odds(0.97, urgent=0.03), "en", "en-US") is None
     # Less than sure: the rules' finding stands.
-    assert safety.second_opinion(ruled, _odds(0.85, urgent=0.15), "en", "en-US") == ruled
+    assert safety.second_opinion(ruled, _odds(0.9, urgent=0.1), "en", "en-US") == ruled
 
 
-def test_the_model_raises_only_when_sure_enough() -> None:
+def test_the_model_raises_a_level_only_when_it_gives_that_level_enough() -> None:
     assert safety.second_opinion(None, _odds(0.45, urgent=0.55), "en", "en-US") is None
+    # Sure it is something, not sure what: nothing is raised on a guess.
+    assert safety.second_opinion(None, _odds(0.1, urgent=0.45, emergency=0.45), "en",
+                                 "en-US") is None
     found = safety.second_opinion(None, _odds(0.3, urgent=0.6, emergency=0.1), "en", "en-US")
     assert found is not None and (found.level, found.sign) == ("urgent", "described_urgent")
     found = safety.second_opinion(None, _odds(0.1, mention=0.9), "en", "en-US")
-    assert found is not None and (found.level, found.sign) == ("mention", "inflammatory")
+    assert found is not None and (found.level, found.sign) == ("mention", "described_mention")
+
+
+@pytest.mark.parametrize("user_says", ["", "?!", "a", "the", "um", "my back hu",
+                                       "my back hurts alexa", "blah blah blah"])
+def test_a_fragment_or_a_stray_word_raises_nothing(user_says: str) -> None:
+    assert _level(screen(user_says)) is None, (user_says, screen(user_says))
+
+
+def test_an_unreadable_model_file_leaves_the_rules_screening(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    for text in ["{", json.dumps({"format": redflag_model.FORMAT}),
+                 json.dumps({"format": redflag_model.FORMAT, "features": "u:a", "scale": 1.0,
+                             "weights": "AAAA", "bias": [0.0] * 4, "fingerprint": "x"})]:
+        broken = tmp_path / "broken.json"
+        broken.write_text(text, encoding="utf-8")
+        monkeypatch.setattr(redflag_model, "path", lambda language, file=broken: file)
+        redflag_model.forget()
+        try:
+            assert redflag_model.model("en") is None
+            said = "there's a weird hard knot sticking out near my spine"
+            assert screen(said) == screen_rules(said)
+            assert _level(screen("I've got chest pain")) == "emergency"
+        finally:
+            monkeypatch.undo()
+            redflag_model.forget()
 
 
 def test_without_a_model_file_the_rules_screen_alone(monkeypatch: pytest.MonkeyPatch,
@@ -132,13 +166,15 @@ def test_the_words_carry_the_scopes_the_rules_read() -> None:
     assert "u:neg:numb" in features and "b:<s>_no" in features
 
 
-def test_the_file_round_trips_its_weights() -> None:
+def test_the_file_keeps_its_weights() -> None:
     weights = {"u:numb": [0.5, -1.25, 2.0, 3.75], "b:my_bum": [-0.001, 0.0, 0.0, 4.0]}
     model = redflag_model.Model({**redflag_model.pack(weights), "bias": [0.0] * 4,
                                  "fingerprint": "x"})
-    for name, row in weights.items():
-        assert model.row(name) == pytest.approx(row, abs=4.0 / 32767)
-    assert model.row("u:unknown") is None
+    odds = model.probabilities([("", "numb")])  # features u:numb, b:<s>_numb, b:numb_</s>...
+    expected = redflag_model.softmax([0.5, -1.25, 2.0, 3.75])
+    assert [odds[level] for level in redflag_model.LEVELS] == pytest.approx(expected, abs=1e-3)
+    nothing = model.probabilities([("", "unheard")])
+    assert [nothing[level] for level in redflag_model.LEVELS] == pytest.approx([0.25] * 4)
 
 
 @pytest.mark.slow
@@ -146,5 +182,13 @@ def test_the_committed_model_is_the_one_its_data_gives() -> None:
     """`python -m tools redflag` from the same data writes the same file, so the bundle in git is
     exactly what the tunable sets, the rules and the tests' phrasings train."""
     committed = json.loads(redflag_model.path("en").read_text(encoding="utf-8"))
-    assert committed == json.loads(json.dumps(redflag.build("en"), sort_keys=True))
+    rebuilt = json.loads(json.dumps(redflag.build("en"), sort_keys=True))
     assert not redflag.stale("en")
+    assert {k: v for k, v in committed.items() if k not in ("scale", "weights")} == {
+        k: v for k, v in rebuilt.items() if k not in ("scale", "weights")}
+    # The weights to within one step of their int16 packing (exp may differ in the last bit
+    # from one platform's libm to another's).
+    a, b = redflag_model.Model(committed), redflag_model.Model(rebuilt)
+    for words in [[("", "numb")], [("neg", "numb")], [("", "bum"), ("", "numb")]]:
+        assert a.probabilities(words) == pytest.approx(b.probabilities(words), abs=1e-3)
+    assert committed["scale"] == pytest.approx(rebuilt["scale"], rel=1e-9)

@@ -662,3 +662,37 @@ AFTER_ROUND_TWO = [
 def test_the_words_round_two_showed_were_missing(user_says: str, expected: str | None) -> None:
     assert _level(user_says) in ((expected,) if expected else (None, "absent")), (
         user_says, screen(user_says))
+
+
+# Ordinary aches said plainly, with the words a red flag also uses ("so bad", "killing me",
+# "terrible"): the learned model learns from these that a bad morning is not a red flag (they
+# are in its training data, as none), and the screen must raise nothing for them.
+EVERYDAY_ACHES = [
+    "I slept badly and my back hurts",
+    "my back really hurts today",
+    "my back hurts so bad this morning",
+    "my back hurts so much when I get up",
+    "ugh my back is so sore",
+    "my back is killing me",
+    "my lower back aches after a bad night",
+    "I didn't sleep well and now my back aches",
+    "my back's playing up again",
+    "my back is really bad today",
+    "my back hurts really badly after gardening",
+    "my back is terrible this morning",
+    "oh my back hurts",
+    "my back hurts a lot today",
+    "my whole back aches this morning",
+    "my back feels awful when I wake up",
+    "my back is in a bad way this morning",
+    "my back's stiff and sore after a night on the sofa",
+    "I'm sore all over after moving house",
+    "my back's been aching all week",
+    "my back hurts alexa",
+    "my back hurts, what should I do",
+]
+
+
+@pytest.mark.parametrize("user_says", EVERYDAY_ACHES)
+def test_an_ordinary_bad_morning_raises_nothing(user_says: str) -> None:
+    assert _level(user_says) in (None, "absent"), (user_says, screen(user_says))

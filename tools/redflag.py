@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import inspect
 import json
 import math
 import random
@@ -36,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from skill.core import content, redflag_model, safety
+from skill.core import content, redflag_model, safety, stems
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OWN_PHRASINGS = (REPO_ROOT / "tests" / "test_safety.py",
@@ -52,6 +53,9 @@ class Settings(NamedTuple):
     class_weights: tuple[float, ...] = (1.0, 3.0, 3.0, 3.0)
     #: Weights this small change no decision; dropping them keeps the file small.
     keep_above: float = 0.02
+    #: A pair of words seen in fewer examples than this is left out: it cannot generalise, and
+    #: half the file would be such pairs.
+    min_count: int = 2
     digits: int = 4
 
 
@@ -69,8 +73,8 @@ def _texts(value: ast.expr | None) -> list[str]:
     for item in value.elts:
         if isinstance(item, ast.Tuple) and item.elts:
             item = item.elts[0]
-        if isinstance(item, ast.Constant) and isinstance(item.value, str):
-            found.append(item.value)
+        if isinstance(item, ast.Constant) and isinstance(item.value, str) and "{" not in item.value:
+            found.append(item.value)  # (a template such as "no {}" is not a phrasing)
     return found
 
 
@@ -109,7 +113,8 @@ def examples(language: str = "en", leave_out: str | None = None) -> list[tuple[s
     for split in real.TUNABLE:
         if split == leave_out:
             continue
-        assert split != "frozen", "the held-out split is never learned"
+        if split == "frozen":
+            raise ValueError("the held-out split is never learned")
         sets = real.load(split)
         for name in real.NAMES:
             for entry in sets[name]:
@@ -145,11 +150,14 @@ def examples(language: str = "en", leave_out: str | None = None) -> list[tuple[s
 
 
 def fingerprint(data: Sequence[tuple[str, str]], locale: str = "en-US") -> str:
-    """Of everything the fit depends on: each example's label and its words as the model reads
-    them (so a rule whose scope changes a word's marks retrains it too), and the settings."""
-    read = [(level, safety.model_words(text, locale)) for text, level in data]
+    """Of everything the fitted file depends on: each example's label and its features (its
+    words as the rules' scopes mark them, then stemmed: a rule that moves a scope, or another
+    stemmer, retrains it), the settings, and the code that fits and packs."""
+    read = [(level, sorted(set(redflag_model.features(safety.model_words(text, locale)))))
+            for text, level in data]
+    code = "".join(inspect.getsource(f) for f in (fit, build, redflag_model.pack))
     blob = json.dumps({"format": redflag_model.FORMAT, "settings": SETTINGS._asdict(),
-                       "examples": read}, sort_keys=True)
+                       "code": code, "examples": read}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -157,8 +165,14 @@ def fit(data: Sequence[tuple[str, str]], locale: str = "en-US"
         ) -> tuple[list[float], dict[str, list[float]]]:
     """(bias, weights per feature) of the model fitted to `data` (in `locale`'s language)."""
     levels = redflag_model.LEVELS
-    rows = [(sorted(set(redflag_model.features(safety.model_words(text, locale)))),
-             levels.index(level)) for text, level in data]
+    read = [(set(redflag_model.features(safety.model_words(text, locale))), levels.index(level))
+            for text, level in data]
+    seen: dict[str, int] = {}
+    for found, _ in read:
+        for f in found:
+            seen[f] = seen.get(f, 0) + 1
+    rows = [(sorted(f for f in found if seen[f] >= SETTINGS.min_count or f.startswith("u:")),
+             label) for found, label in read]
     n = len(levels)
     weights: dict[str, list[float]] = {}
     squares: dict[str, list[float]] = {}
@@ -196,9 +210,11 @@ def build(language: str = "en", leave_out: str | None = None) -> dict[str, Any]:
     digits, floor = SETTINGS.digits, SETTINGS.keep_above
     kept = {f: row for f, row in weights.items() if max(abs(w) for w in row) >= floor}
     counts = {level: sum(1 for _, lv in data if lv == level) for level in redflag_model.LEVELS}
+    words = {w for text, _ in data for w in safety.words(text) if w.isalnum()}
     return {"format": redflag_model.FORMAT, "fingerprint": fingerprint(data, _locale(language)),
             "levels": list(redflag_model.LEVELS), "examples": counts,
-            "bias": [round(b, digits) for b in bias], **redflag_model.pack(kept)}
+            "bias": [round(b, digits) for b in bias], **redflag_model.pack(kept),
+            "stems": {w: stems.stem(w) for w in sorted(words)}}
 
 
 def stored_fingerprint(language: str = "en") -> str | None:
@@ -228,23 +244,24 @@ def holdout(split: str, language: str = "en") -> str:
     rules may have been tuned on that split; a split they were not tuned on says more."""
     from tools.eval import real
 
-    assert split in real.TUNABLE, "the frozen split is scored by `python -m tools eval` only"
+    if split not in real.TUNABLE:
+        raise SystemExit(f"--holdout takes a tunable split ({', '.join(real.TUNABLE)}): the"
+                         " frozen one is scored by `python -m tools eval` only")
     locale = _locale(language)
     fitted = redflag_model.Model(build(language, leave_out=split))
     sets = real.load(split)
-    lex = safety._lexicon(language)
-    assert lex.learned is not None
+    settings = safety.learned(language)
+    if settings is None:
+        raise SystemExit("safety.toml has no [learned] section: the screen takes no model")
     rows = []
     for name in ("red_flags", "harmless"):
         for entry in sets[name]:
-            tokens = safety.words(entry.text)
             ruled = safety.screen_rules(entry.text, locale)
             odds = fitted.probabilities(safety.model_words(entry.text, locale))
             alone = max(safety.LEVELS, key=odds.__getitem__)
-            rows.append((name, entry.level,
-                         ruled.level if ruled and ruled.level in safety.LEVELS else None,
-                         alone if 1.0 - odds["none"] >= lex.learned.add else None,
-                         _combined(ruled, odds, tokens, language, locale)))
+            rows.append((name, entry.level, _level(ruled),
+                         alone if odds[alone] >= settings.add else None,
+                         _level(safety.second_opinion(ruled, odds, language, locale))))
     out = [f"held out: {split} (the model trained without it)"]
     for k, label in ((2, "rules alone"), (3, "model alone"), (4, "rules and model")):
         flags = [r for r in rows if r[0] == "red_flags"]
@@ -257,9 +274,7 @@ def holdout(split: str, language: str = "en") -> str:
     return "\n".join(out)
 
 
-def _combined(ruled: safety.Finding | None, odds: dict[str, float], tokens: Sequence[str],
-              language: str, locale: str) -> str | None:
-    found = safety.second_opinion(ruled, odds, language, locale)
+def _level(found: safety.Finding | None) -> str | None:
     return found.level if found is not None and found.level in safety.LEVELS else None
 
 

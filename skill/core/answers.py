@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.core import content
+from skill.core.stems import learn_stems, stem
 from skill.core.wordvectors import WordVectors, dot, normalised
 
 # The term every off-topic word is folded into; no word can produce it, so no item contains it.
@@ -147,48 +148,6 @@ def words(text: str) -> list[str]:
     """Lower-case words; apostrophes vanish so "don't" and "dont" (as Alexa may hear it) agree."""
     text = text.lower().replace("\u2019", "'").replace("'", "")
     return _WORD.findall(text)
-
-
-class _Stemmer:
-    """Snowball's English stemmer (Porter2), imported on first use, with a memo: the same few
-    hundred words come up again and again, and the stemmer object is not thread-safe."""
-
-    _MEMO_LIMIT = 50_000
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stemmer: Any = None
-        self._memo: dict[str, str] = {}
-
-    def learn(self, stems: dict[str, str]) -> None:
-        """Stems worked out in advance (`make model` stores the knowledge file's in the bundle):
-        Snowball in pure Python takes about a tenth of a millisecond a word, and building the
-        index stems some two thousand of them."""
-        with self._lock:
-            self._memo.update(stems)
-
-    def __call__(self, word: str) -> str:
-        found = self._memo.get(word)
-        if found is not None:
-            return found
-        with self._lock:
-            if self._stemmer is None:
-                import snowballstemmer
-
-                self._stemmer = snowballstemmer.stemmer("english")
-            stem: str = self._stemmer.stemWord(word)
-            if len(self._memo) < self._MEMO_LIMIT:
-                self._memo[word] = stem
-        return stem
-
-
-_stemmer = _Stemmer()
-
-
-def stem(word: str) -> str:
-    """The Snowball (Porter2) stem of one lower-case word: "stretches" and "stretching" meet,
-    "shoulder" and "should" stay apart."""
-    return _stemmer(word)
 
 
 class _Normaliser:
@@ -694,7 +653,7 @@ class AnswerBook:
         if self._index is None or self._normaliser is None:
             with self._lock:
                 if self._index is None:
-                    _stemmer.learn(self._data.get("stems", {}))
+                    learn_stems(self._data.get("stems", {}))
                     normaliser = _normaliser(self._data)
                     terms = self._data.get("terms") or index_terms(self._data, normaliser)
                     docs = [(terms[i]["asked"], terms[i]["answered"]) for i in self._order]

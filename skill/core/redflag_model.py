@@ -14,8 +14,8 @@ scope comes with them. The run-time part is a few dictionary look-ups and four s
 
 `skill.core.safety.screen` asks it after the rules: it may raise a level the rules did not, or
 stand down an urgent or mention finding it is very sure is nothing; it never stands down an
-emergency. The file (skill/bundle/redflag_model.json) is read on the first free-text words, not
-at import.
+emergency. The file (skill/bundle/redflag_model.<language>.json) is read on the first free-text
+words, not at import; a missing or unreadable one leaves the rules screening alone.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from skill.core import content
-from skill.core.answers import stem
+from skill.core.stems import learn_stems, stem
 
 #: The classes, least serious first (the order of each weight row).
 LEVELS = ("none", "mention", "urgent", "emergency")
 #: The shape of the features and of the file; a file of another format is not read.
-FORMAT = 3
+FORMAT = 4
 START, END, SENSE = "<s>", "</s>", "<sense>"
 
 
@@ -83,20 +83,19 @@ class Model:
     """Weights per feature, one per level, and a bias row."""
 
     def __init__(self, data: dict[str, Any]) -> None:
+        """Raises ValueError (or KeyError, TypeError) for a file that is not a whole model."""
         names = data["features"].split("\n") if data["features"] else []
         self._index = {name: i * len(LEVELS) for i, name in enumerate(names)}
-        self._weights = array("h", base64.b64decode(data["weights"]))
+        self._weights = array("h", base64.b64decode(data["weights"], validate=True))
         if sys.byteorder != "little":
             self._weights.byteswap()
-        self._scale: float = data["scale"]
-        self.bias: list[float] = data["bias"]
-        self.fingerprint: str = data["fingerprint"]
-
-    def row(self, feature: str) -> list[float] | None:
-        at = self._index.get(feature)
-        if at is None:
-            return None
-        return [w * self._scale for w in self._weights[at : at + len(LEVELS)]]
+        self._scale = float(data["scale"])
+        self.bias = [float(b) for b in data["bias"]]
+        self.fingerprint = str(data["fingerprint"])
+        if len(self._weights) != len(names) * len(LEVELS) or len(self.bias) != len(LEVELS):
+            raise ValueError("a red-flag model whose weights do not fit its features")
+        # The stems of every word the model learned from: no Snowball for those at run time.
+        learn_stems(dict(data.get("stems", {})))
 
     def probabilities(self, words: Iterable[tuple[str, str]]) -> dict[str, float]:
         scores = list(self.bias)
@@ -113,15 +112,23 @@ _models: dict[str, Model | None] = {}
 
 
 def model(language: str) -> Model | None:
-    """The language's model, read once; None when the bundle has none (the rules still work)."""
-    if language not in _models:
-        with _lock:
-            if language not in _models:
-                file = path(language)
-                data = json.loads(file.read_text(encoding="utf-8")) if file.exists() else None
-                _models[language] = (Model(data) if data and data.get("format") == FORMAT
-                                     else None)
-    return _models[language]
+    """The language's model, read once; None when the bundle has none, or one that cannot be
+    read: the rules still screen, and an emergency never waits on this file."""
+    found = _models.get(language)
+    if found is not None or language in _models:
+        return found
+    with _lock:
+        if language not in _models:
+            _models[language] = _read(path(language))
+        return _models[language]
+
+
+def _read(file: Path) -> Model | None:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        return Model(data) if data.get("format") == FORMAT else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def probabilities(words: Sequence[tuple[str, str]], language: str) -> dict[str, float] | None:

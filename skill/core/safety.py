@@ -523,10 +523,10 @@ class _Reach(NamedTuple):
     across: frozenset[str] = frozenset()  # words that may stand between a "but" and the trigger
 
 
-class _Learned(NamedTuple):
+class Learned(NamedTuple):
     """How the screen takes the learned model's word ([learned] in safety.toml)."""
 
-    add: float  # raise a level when the model is at least this sure it is a red flag
+    add: float  # raise a level when the model gives that level at least this probability
     veto: float  # stand down an urgent or mention finding when this sure it is nothing
     flags: dict[str, str]  # level -> the flag whose advice the model's finding speaks
 
@@ -545,7 +545,7 @@ class _Lexicon(NamedTuple):
     #: classes ("my legs feel like they're giving out").
     pronouns: frozenset[str] = frozenset()
     antecedents: frozenset[str] = frozenset()
-    learned: _Learned | None = None
+    learned: Learned | None = None
 
 
 def _entries(phrases: Iterable[str], kind: str, value: Any) -> Iterator[_Entry]:
@@ -691,18 +691,26 @@ def compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         classes=classes - {"negators"},
         pronouns=frozenset(context["experiencer"].get("pronouns", [])),
         antecedents=frozenset(context["experiencer"].get("antecedents", [])),
-        learned=_learned(data.get("learned"), {flag.id for flag in flags}),
+        learned=_learned(data.get("learned"), {flag.id: flag.level for flag in flags}),
     )
 
 
-def _learned(table: dict[str, Any] | None, flag_ids: set[str]) -> _Learned | None:
+def _learned(table: dict[str, Any] | None, levels: dict[str, str]) -> Learned | None:
+    """[learned], checked: one flag per level, each of that level; `levels`: flag id -> level."""
     if not table:
         return None
     flags = dict(table["flags"])
-    unknown = set(flags.values()) - flag_ids
-    if unknown or set(flags) != set(LEVELS):
-        raise ValueError(f"[learned] flags: one flag per level, each defined: {flags}")
-    return _Learned(float(table["add"]), float(table["veto"]), flags)
+    if set(flags) != set(LEVELS) or any(levels.get(f) != lv for lv, f in flags.items()):
+        raise ValueError(f"[learned] flags: one defined flag of each level: {flags}")
+    found = Learned(float(table["add"]), float(table["veto"]), flags)
+    if not 0.5 <= found.add <= 1.0 or not 0.5 <= found.veto <= 1.0:
+        raise ValueError(f"[learned] add and veto are probabilities of at least 0.5: {found}")
+    return found
+
+
+def learned(language: str) -> Learned | None:
+    """The screen's settings for its learned second opinion, or None if it takes none."""
+    return _lexicon(language).learned
 
 
 @cache
@@ -851,9 +859,25 @@ def _cue_sense(unit: _Unit, tokens: Sequence[str], lex: _Lexicon) -> bool:
     return False
 
 
-def _terms(tokens: Sequence[str], lex: _Lexicon) -> list[_Term]:
-    units = _units(tokens, lex)
-    reached = _scopes(units, lex)
+class _Read(NamedTuple):
+    """One sentence as the lexicon reads it: its tokens, units and the scopes reaching each."""
+
+    tokens: Sequence[str]
+    units: list[_Unit]
+    reached: list[set[str]]
+
+
+def _read(tokens: Sequence[str], lex: _Lexicon) -> list[_Read]:
+    """Every sentence read once: the rules and the learned model both start from this."""
+    found = []
+    for sentence in _sentences(tokens):
+        units = _units(sentence, lex)
+        found.append(_Read(sentence, units, _scopes(units, lex)))
+    return found
+
+
+def _terms(read: _Read, lex: _Lexicon) -> list[_Term]:
+    tokens, units, reached = read
     found: list[_Term] = []
     for unit, categories in zip(units, reached, strict=True):
         if unit.kind not in ("term", "capacity"):
@@ -941,43 +965,51 @@ def screen(text: str, locale: str = "en-US") -> Finding | None:
     if not tokens:
         return None
     language = _language(locale)
-    found = _rules(tokens, _lexicon(language), locale)
-    return _second_opinion(found, tokens, language, locale)
+    lex = _lexicon(language)
+    read = _read(tokens, lex)
+    return _second_opinion(_rules(read, lex, locale), read, language, locale)
 
 
 def screen_rules(text: str, locale: str = "en-US") -> Finding | None:
     """What the rules alone find (the labels the learned model is trained on, for the project's
     own phrasings, and the figure it is measured against)."""
     tokens = words(text)
-    return _rules(tokens, _lexicon(_language(locale)), locale) if tokens else None
+    if not tokens:
+        return None
+    lex = _lexicon(_language(locale))
+    return _rules(_read(tokens, lex), lex, locale)
 
 
-def _second_opinion(found: Finding | None, tokens: Sequence[str], language: str,
+def _second_opinion(found: Finding | None, read: Sequence[_Read], language: str,
                     locale: str) -> Finding | None:
-    """The model may raise a level when the rules found none, or only a mention; it may stand
-    down an urgent or mention finding it is very sure is nothing. Never an emergency: a missed
-    emergency costs far more than a needless trip to the doctor. An alarm the rules raise keeps
-    its level: they know one leg from both."""
+    if found is not None and found.level == EMERGENCY:
+        return found  # an emergency never waits on the model, nor on its file
     lex = _lexicon(language)
-    if lex.learned is None or redflag_model.model(language) is None:
+    model = redflag_model.model(language) if lex.learned is not None else None
+    if model is None:
         return found
-    odds = redflag_model.probabilities(_model_words(tokens, lex), language)
-    return found if odds is None else second_opinion(found, odds, language, locale)
+    return second_opinion(found, model.probabilities(_model_words(read)), language, locale)
 
 
 def second_opinion(found: Finding | None, odds: dict[str, float], language: str,
                    locale: str) -> Finding | None:
-    """The rules' finding after the model's word (`odds`: its probability of each level)."""
+    """The rules' finding after the model's word (`odds`: its probability of each level).
+
+    An emergency the rules find always stands: a missed emergency costs far more than a
+    needless call. An urgent finding stands at its level (the rules know one leg from both),
+    unless the model is very sure it is nothing: then it is stood down. When the rules found
+    nothing, or only a mention, the model raises the level it gives at least `add` probability,
+    with its flag's advice, which names no sign."""
     lex = _lexicon(language)
-    if lex.learned is None:
+    if lex.learned is None or (found is not None and found.level == EMERGENCY):
         return found
     ruled = found.level if found is not None and found.level in LEVELS else None
     if ruled in (URGENT, MENTION) and odds["none"] >= lex.learned.veto:
         found, ruled = None, None
     if ruled in ALARMS:
-        return found  # the rules' own distinctions stand (one leg is urgent, both legs are not)
+        return found
     top = min(LEVELS, key=lambda level: (-odds[level], LEVELS.index(level)))
-    if 1.0 - odds["none"] >= lex.learned.add and (ruled is None or top != ruled):
+    if odds[top] >= lex.learned.add and top != ruled:
         flag = _flag_in(lex, lex.learned.flags[top])
         return Finding(flag.level, flag.id, _advice(flag.advice, lex, locale))
     return found
@@ -991,14 +1023,14 @@ def model_words(text: str, locale: str = "en-US") -> list[tuple[str, str]]:
     """The words as the learned model reads them: (scopes, word) pairs, where scopes names the
     ConText triggers that reach the word ("neg", "exphyp", "" for none) and a phrase in another
     sense ("hay fever") is the one word `redflag_model.SENSE`."""
-    return _model_words(words(text), _lexicon(_language(locale)))
+    lex = _lexicon(_language(locale))
+    return _model_words(_read(words(text), lex))
 
 
-def _model_words(tokens: Sequence[str], lex: _Lexicon) -> list[tuple[str, str]]:
+def _model_words(read: Sequence[_Read]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for sentence in _sentences(tokens):
-        units = _units(sentence, lex)
-        for unit, reached in zip(units, _scopes(units, lex), strict=True):
+    for sentence, units, scopes in read:
+        for unit, reached in zip(units, scopes, strict=True):
             if unit.kind == "comma":
                 continue
             if unit.kind == "sense":
@@ -1009,11 +1041,11 @@ def _model_words(tokens: Sequence[str], lex: _Lexicon) -> list[tuple[str, str]]:
     return found
 
 
-def _rules(tokens: Sequence[str], lex: _Lexicon, locale: str) -> Finding | None:
+def _rules(read: Sequence[_Read], lex: _Lexicon, locale: str) -> Finding | None:
     raised: dict[str, int] = {}
     denied: str | None = None
     denied_symptom = False
-    for sentence in _sentences(tokens):
+    for sentence in read:
         terms = _terms(sentence, lex)
         if not terms:
             continue
