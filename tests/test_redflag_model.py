@@ -1,7 +1,7 @@
 """The red-flag screen's learned second opinion (skill/core/redflag_model.py, tools/redflag.py).
 
-The rules speak first; the model may raise a red flag they were not written for, or stand down
-an urgent or mention finding it is very sure is nothing, and never an emergency. The phrasings
+The rules speak first, and an alarm they raise always stands; the model may raise a red flag
+they were not written for, or stand down a mention it is very sure is nothing. The phrasings
 below are the project's own, written for these tests after the model was trained: none of them
 is in its training data (a test checks that).
 """
@@ -29,7 +29,7 @@ NOT_IN_THE_RULES = [
     ("I can't tell if I need the loo any more", "emergency"),
     ("I've been shaking and boiling hot all night and my back is killing me", "urgent"),
     ("there's a weird hard knot sticking out near my spine", "urgent"),
-    ("I lost my footing on the ice and came down hard on my back", "urgent"),
+    ("I lost my footing on the ice and my spine took the blow", "urgent"),
 ]
 
 
@@ -93,12 +93,17 @@ def test_an_alarm_the_rules_raise_keeps_its_level_and_its_own_advice() -> None:
     assert safety.second_opinion(ruled, _odds(0.0, emergency=1.0), "en", "en-US") == ruled
 
 
-def test_an_urgent_finding_the_model_is_sure_is_nothing_is_stood_down() -> None:
+def test_an_urgent_finding_stands_however_sure_the_model_is_it_is_nothing() -> None:
     ruled = screen_rules("I had a fall")
     assert ruled is not None and ruled.level == "urgent"
-    assert safety.second_opinion(ruled, _odds(0.97, urgent=0.03), "en", "en-US") is None
-    # Less than sure: the rules' finding stands.
-    assert safety.second_opinion(ruled, _odds(0.9, urgent=0.1), "en", "en-US") == ruled
+    assert safety.second_opinion(ruled, _odds(1.0), "en", "en-US") == ruled
+
+
+def test_a_mention_the_model_is_sure_is_nothing_is_stood_down() -> None:
+    ruled = screen_rules("my back has been stiff for hours every morning since I was a teenager")
+    assert ruled is not None and ruled.level == "mention"
+    assert safety.second_opinion(ruled, _odds(0.97, mention=0.03), "en", "en-US") is None
+    assert safety.second_opinion(ruled, _odds(0.9, mention=0.1), "en", "en-US") == ruled
 
 
 def test_the_model_raises_a_level_only_when_it_gives_that_level_enough() -> None:

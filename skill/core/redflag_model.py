@@ -12,10 +12,12 @@ the way the rules read them: each word carries the ConText scopes that reach it 
 token ("hay fever" is SENSE). So the model learns which words matter and the rules' reading of
 scope comes with them. The run-time part is a few dictionary look-ups and four sums.
 
-`skill.core.safety.screen` asks it after the rules: it may raise a level the rules did not, or
-stand down an urgent or mention finding it is very sure is nothing; it never stands down an
-emergency. The file (skill/bundle/redflag_model.<language>.json) is read on the first free-text
-words, not at import; a missing or unreadable one leaves the rules screening alone.
+`skill.core.safety.screen` asks it after the rules, when they raised no alarm: it may raise a
+red flag they were not written for, or stand down a mention it is very sure is nothing. An
+alarm the rules raise always stands.
+
+The file (skill/bundle/redflag_model.<language>.json) is read on the first free-text words that
+need it, not at import; a missing or unreadable one leaves the rules screening alone.
 """
 
 from __future__ import annotations

@@ -527,7 +527,7 @@ class Learned(NamedTuple):
     """How the screen takes the learned model's word ([learned] in safety.toml)."""
 
     add: float  # raise a level when the model gives that level at least this probability
-    veto: float  # stand down an urgent or mention finding when this sure it is nothing
+    veto: float  # stand down a mention when this sure it is nothing
     flags: dict[str, str]  # level -> the flag whose advice the model's finding speaks
 
 
@@ -982,8 +982,8 @@ def screen_rules(text: str, locale: str = "en-US") -> Finding | None:
 
 def _second_opinion(found: Finding | None, read: Sequence[_Read], language: str,
                     locale: str) -> Finding | None:
-    if found is not None and found.level == EMERGENCY:
-        return found  # an emergency never waits on the model, nor on its file
+    if found is not None and found.level in ALARMS:
+        return found  # an alarm never waits on the model, nor on its file
     lex = _lexicon(language)
     model = redflag_model.model(language) if lex.learned is not None else None
     if model is None:
@@ -995,19 +995,17 @@ def second_opinion(found: Finding | None, odds: dict[str, float], language: str,
                    locale: str) -> Finding | None:
     """The rules' finding after the model's word (`odds`: its probability of each level).
 
-    An emergency the rules find always stands: a missed emergency costs far more than a
-    needless call. An urgent finding stands at its level (the rules know one leg from both),
-    unless the model is very sure it is nothing: then it is stood down. When the rules found
-    nothing, or only a mention, the model raises the level it gives at least `add` probability,
-    with its flag's advice, which names no sign."""
+    An alarm the rules raise always stands, at its level: a missed red flag costs far more than
+    a needless trip to the doctor, and the rules know one leg from both. A mention the model is
+    very sure is nothing is stood down. When the rules found nothing, or only a mention, the
+    model raises the level it gives at least `add` probability, with its flag's advice, which
+    names no sign."""
     lex = _lexicon(language)
-    if lex.learned is None or (found is not None and found.level == EMERGENCY):
+    if lex.learned is None or (found is not None and found.level in ALARMS):
         return found
     ruled = found.level if found is not None and found.level in LEVELS else None
-    if ruled in (URGENT, MENTION) and odds["none"] >= lex.learned.veto:
+    if ruled == MENTION and odds["none"] >= lex.learned.veto:
         found, ruled = None, None
-    if ruled in ALARMS:
-        return found
     top = min(LEVELS, key=lambda level: (-odds[level], LEVELS.index(level)))
     if odds[top] >= lex.learned.add and top != ruled:
         flag = _flag_in(lex, lex.learned.flags[top])
