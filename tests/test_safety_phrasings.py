@@ -696,3 +696,14 @@ EVERYDAY_ACHES = [
 @pytest.mark.parametrize("user_says", EVERYDAY_ACHES)
 def test_an_ordinary_bad_morning_raises_nothing(user_says: str) -> None:
     assert _level(user_says) in (None, "absent"), (user_says, screen(user_says))
+
+
+# The skill's own stretches, asked about: the knees come up to the chest in two of them.
+@pytest.mark.parametrize("user_says", [
+    "what's the point of hugging my knees in to my chest",
+    "why do I pull my knees up to my chest",
+    "how long do I hold my knee to my chest",
+    "bringing one knee up towards my chest hurts my back a bit",
+])
+def test_a_stretch_that_brings_the_knees_to_the_chest_is_not_chest_pain(user_says: str) -> None:
+    assert _level(user_says) not in ("emergency", "urgent"), (user_says, screen(user_says))
