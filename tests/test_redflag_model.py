@@ -8,7 +8,6 @@ is in its training data (a test checks that).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -58,20 +57,9 @@ def test_the_model_never_learns_the_frozen_split() -> None:
     """Counts only: the frozen texts are never printed."""
     learned = {" ".join(safety.words(text)) for text, _ in redflag.examples()}
     frozen = real.load("frozen")
-    seen = {_digest(e.text) for group in frozen.values() for e in group
-            if " ".join(safety.words(e.text)) in learned}
-    # One frozen question was in the answer book, in the project's own words, before the batch
-    # was gathered (tests/test_eval.py); the book's phrasings are learned, as "none".
-    count = len(seen - {KNOWN_BEFORE})
-    assert count == 0, f"{count} frozen phrasings in the model's training data"
-
-
-#: sha256 of the one frozen question the answer book already held (never printed).
-KNOWN_BEFORE = "bc37d5a1ba66aa88"
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(" ".join(safety.words(text)).encode()).hexdigest()[:16]
+    seen = sum(1 for group in frozen.values() for e in group
+               if " ".join(safety.words(e.text)) in learned)
+    assert seen == 0, f"{seen} frozen phrasings in the model's training data"
 
 
 def _odds(none: float, mention: float = 0.0, urgent: float = 0.0,
