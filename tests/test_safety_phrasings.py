@@ -247,6 +247,12 @@ def _level(text: str) -> str | None:
     return found.level if found else None
 
 
+def _reads_as(said: str, expected: str | None) -> None:
+    """The screen gives `said` the `expected` level, or (None) raises nothing: no finding, or
+    only the gentle line for a denial."""
+    assert _level(said) in ((expected,) if expected else (None, "absent")), (said, screen(said))
+
+
 @pytest.mark.parametrize("user_says", EMERGENCY)
 def test_more_ways_to_say_an_emergency(user_says: str) -> None:
     assert _level(user_says) == "emergency", (user_says, screen(user_says))
@@ -399,8 +405,7 @@ SAID_AS_ON_THE_CARDS = [
 
 @pytest.mark.parametrize(("user_says", "expected"), SAID_AS_ON_THE_CARDS)
 def test_the_cards_signs_in_the_first_person(user_says: str, expected: str | None) -> None:
-    assert _level(user_says) in ((expected,) if expected else (None, "absent")), (
-        user_says, screen(user_says))
+    _reads_as(user_says, expected)
 
 
 @pytest.mark.parametrize("question", [
@@ -613,8 +618,7 @@ def test_read_the_same_direct_and_end_to_end(user_says: str, expected: str | Non
 
     carried = real.free_text(user_says)
     for said in [user_says] + ([carried] if carried else []):
-        assert _level(said) in ((expected,) if expected else (None, "absent")), (
-            user_says, said, screen(said))
+        _reads_as(said, expected)
 
 
 # A fourth batch of the project's own phrasings, for the rules added after round two's held-out
@@ -660,8 +664,7 @@ AFTER_ROUND_TWO = [
 
 @pytest.mark.parametrize(("user_says", "expected"), AFTER_ROUND_TWO)
 def test_the_words_round_two_showed_were_missing(user_says: str, expected: str | None) -> None:
-    assert _level(user_says) in ((expected,) if expected else (None, "absent")), (
-        user_says, screen(user_says))
+    _reads_as(user_says, expected)
 
 
 # Ordinary aches said plainly, with the words a red flag also uses ("so bad", "killing me",

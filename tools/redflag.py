@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from skill.core import content, redflag_model, safety, stems
+from tools.eval import DEFAULT_QUESTIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OWN_PHRASINGS = (REPO_ROOT / "tests" / "test_safety.py",
@@ -60,9 +61,6 @@ class Settings(NamedTuple):
 
 
 SETTINGS = Settings()
-
-
-KEPT_QUESTIONS = REPO_ROOT / "tests" / "eval" / "questions.toml"
 
 
 def _texts(value: ast.expr | None) -> list[str]:
@@ -124,13 +122,12 @@ def examples(language: str = "en", leave_out: str | None = None) -> list[tuple[s
     for item in book["item"]:
         for text in item.get("questions", []) + item.get("statements", []):
             labelled.setdefault(_key(text), (text, "none"))
-    with KEPT_QUESTIONS.open("rb") as handle:
+    with DEFAULT_QUESTIONS.open("rb") as handle:
         kept = tomllib.load(handle)
-    for group in ("in_scope", "out_of_scope"):
-        table = kept.get(group, {})
-        for text in (q for qs in table.values() for q in qs) if isinstance(table, dict) else table:
-            labelled.setdefault(_key(text), (text, "none"))
-    red_flags = [text for texts in kept.get("red_flags", {}).values() for text in texts]
+    questions = [q for qs in kept["in_scope"].values() for q in qs]
+    for text in questions + kept["out_of_scope"]["questions"]:
+        labelled.setdefault(_key(text), (text, "none"))
+    red_flags = [text for texts in kept["red_flags"].values() for text in texts]
     for text in own_phrasings() + red_flags:
         found = safety.screen_rules(text, locale)
         level = found.level if found is not None and found.level in safety.LEVELS else "none"
@@ -149,30 +146,42 @@ def examples(language: str = "en", leave_out: str | None = None) -> list[tuple[s
     return sorted(labelled.values())
 
 
-def fingerprint(data: Sequence[tuple[str, str]], locale: str = "en-US") -> str:
-    """Of everything the fitted file depends on: each example's label and its features (its
-    words as the rules' scopes mark them, then stemmed: a rule that moves a scope, or another
-    stemmer, retrains it), the settings, and the code that fits and packs."""
+class Inputs(NamedTuple):
+    """What one fit learns from, read once: the examples, each one's level and features (its
+    words as the rules' scopes mark them, then stemmed), and the fingerprint of it all."""
+
+    data: list[tuple[str, str]]
+    read: list[tuple[str, list[str]]]
+    fingerprint: str
+
+
+def inputs(language: str = "en", leave_out: str | None = None) -> Inputs:
+    data = examples(language, leave_out)
+    locale = _locale(language)
     read = [(level, sorted(set(redflag_model.features(safety.model_words(text, locale)))))
             for text, level in data]
+    return Inputs(data, read, fingerprint(read))
+
+
+def fingerprint(read: Sequence[tuple[str, list[str]]]) -> str:
+    """Of everything the fitted file depends on: each example's level and features (a rule
+    that moves a scope, or another stemmer, retrains it), the settings, and the code that fits
+    and packs."""
     code = "".join(inspect.getsource(f) for f in (fit, build, redflag_model.pack))
     blob = json.dumps({"format": redflag_model.FORMAT, "settings": SETTINGS._asdict(),
                        "code": code, "examples": read}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def fit(data: Sequence[tuple[str, str]], locale: str = "en-US"
-        ) -> tuple[list[float], dict[str, list[float]]]:
-    """(bias, weights per feature) of the model fitted to `data` (in `locale`'s language)."""
+def fit(read: Sequence[tuple[str, list[str]]]) -> tuple[list[float], dict[str, list[float]]]:
+    """(bias, weights per feature) of the model fitted to (level, features) examples."""
     levels = redflag_model.LEVELS
-    read = [(set(redflag_model.features(safety.model_words(text, locale))), levels.index(level))
-            for text, level in data]
     seen: dict[str, int] = {}
-    for found, _ in read:
+    for _, found in read:
         for f in found:
             seen[f] = seen.get(f, 0) + 1
-    rows = [(sorted(f for f in found if seen[f] >= SETTINGS.min_count or f.startswith("u:")),
-             label) for found, label in read]
+    rows = [([f for f in found if seen[f] >= SETTINGS.min_count or f.startswith("u:")],
+             levels.index(level)) for level, found in read]
     n = len(levels)
     weights: dict[str, list[float]] = {}
     squares: dict[str, list[float]] = {}
@@ -204,14 +213,16 @@ def fit(data: Sequence[tuple[str, str]], locale: str = "en-US"
     return bias, weights
 
 
-def build(language: str = "en", leave_out: str | None = None) -> dict[str, Any]:
-    data = examples(language, leave_out)
-    bias, weights = fit(data, _locale(language))
+def build(language: str = "en", leave_out: str | None = None,
+          given: Inputs | None = None) -> dict[str, Any]:
+    """The model file's data (`given`: the inputs, when they were already read)."""
+    data, read, stamp = given or inputs(language, leave_out)
+    bias, weights = fit(read)
     digits, floor = SETTINGS.digits, SETTINGS.keep_above
     kept = {f: row for f, row in weights.items() if max(abs(w) for w in row) >= floor}
     counts = {level: sum(1 for _, lv in data if lv == level) for level in redflag_model.LEVELS}
     words = {w for text, _ in data for w in safety.words(text) if w.isalnum()}
-    return {"format": redflag_model.FORMAT, "fingerprint": fingerprint(data, _locale(language)),
+    return {"format": redflag_model.FORMAT, "fingerprint": stamp,
             "levels": list(redflag_model.LEVELS), "examples": counts,
             "bias": [round(b, digits) for b in bias], **redflag_model.pack(kept),
             "stems": {w: stems.stem(w) for w in sorted(words)}}
@@ -226,12 +237,12 @@ def stored_fingerprint(language: str = "en") -> str | None:
 
 
 def stale(language: str = "en") -> bool:
-    return stored_fingerprint(language) != fingerprint(examples(language), _locale(language))
+    return stored_fingerprint(language) != inputs(language).fingerprint
 
 
-def write(language: str = "en") -> Path:
+def write(language: str = "en", given: Inputs | None = None) -> Path:
     file = redflag_model.path(language)
-    data = build(language)
+    data = build(language, given=given)
     file.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n",
                     encoding="utf-8")
     redflag_model.forget()
@@ -293,8 +304,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(holdout(args.holdout))
         return 0
     for language in languages():
-        if args.force or stale(language):
-            file = write(language)
+        read = inputs(language)
+        if args.force or stored_fingerprint(language) != read.fingerprint:
+            file = write(language, read)
             print(f"wrote {file.relative_to(REPO_ROOT)}", file=sys.stderr)
     return 0
 

@@ -133,11 +133,6 @@ def _read(file: Path) -> Model | None:
         return None
 
 
-def probabilities(words: Sequence[tuple[str, str]], language: str) -> dict[str, float] | None:
-    found = model(language)
-    return found.probabilities(words) if found is not None else None
-
-
 def forget() -> None:
     """Read the file again on next use (after ``python -m tools redflag`` rewrote it)."""
     with _lock:
