@@ -710,3 +710,83 @@ def test_an_ordinary_bad_morning_raises_nothing(user_says: str) -> None:
 ])
 def test_a_stretch_that_brings_the_knees_to_the_chest_is_not_chest_pain(user_says: str) -> None:
     assert _level(user_says) not in ("emergency", "urgent"), (user_says, screen(user_says))
+
+
+# A fifth batch of the project's own phrasings, for the rules added after round four's held-out
+# batch was scored and released (tests/eval/sets/README.md) and the fifth training batch was read:
+# words they showed were missing (pain that keeps the person from sleep, the worst pain of a
+# lifetime, pain getting worse until they can hardly stand, not reaching the toilet in time,
+# bowels that will not open, both knees giving way, a kick to the back, kilogrammes) and scopes
+# they showed were too narrow (a fear of what might happen, an x ray that showed nothing broken,
+# a foot sat on until it went numb, an illness that explains lost weight, being a Cancer, "the
+# physio hasn't helped" read as someone else's symptoms). The curves of posture are the article's
+# own subject (a tilted pelvis), not a change in the back's shape.
+AFTER_ROUND_FOUR = [
+    ("the pain keeps waking me up and I can't get comfortable again", "urgent"),
+    ("my back stops me getting any sleep at night", "urgent"),
+    ("my back pain is so strong it keeps me from sleeping", "urgent"),
+    ("I can't get comfortable in bed at night because of the pain", "urgent"),
+    ("my back gets worse and worse once I lie down at night", "urgent"),
+    ("this is more pain than I've ever had in my life", "urgent"),
+    ("it's the worst back pain I've ever felt", "urgent"),
+    ("it keeps getting worse and nothing the doctor gives me helps", "urgent"),
+    ("the pain is agony and the codeine won't touch it", "urgent"),
+    ("I've lost nearly ten kilogrammes without trying and my back aches", "urgent"),
+    ("I've got a burning ache going down my left arm and I'm sweating", "emergency"),
+    ("it feels like something heavy is sitting on my chest", "emergency"),
+    ("I didn't make it to the toilet in time and that never happens", "emergency"),
+    ("I missed the last step and landed on my back", "urgent"),
+    ("I got kicked in the back at football and it still hurts", "urgent"),
+    ("the lump on my back is getting bigger", "urgent"),
+    ("I fell off a ladder last week and my back still hurts", "urgent"),
+    ("I'm scared that I'll fall on the ice this winter", None),
+    ("my biggest fear is not being able to get to the toilet on my own", None),
+    ("if I ever tripped on the stairs how would I know it was serious", None),
+    ("I tripped on the stairs but the x ray showed no breaks", None),
+    ("I slipped in the shower but nothing was broken", None),
+    ("I fell off my bike last month but there was no lasting damage", None),
+    ("I sat on my foot too long and it went numb until I moved", None),
+    ("my leg went numb for a few minutes after sitting cross legged", None),
+    ("I lost a few pounds when I had the flu", None),
+    ("being a cancer I always cry at films", None),
+    ("cancer natives are very loyal", None),
+    ("there's a lump on my dog's back and the vet isn't worried", None),
+    ("my spaniel has a lump on her back", None),
+    ("why does my back ache when I lie flat on a firm mattress", None),
+    ("my lower back has a big curve when I look in the mirror", None),
+    ("my bum sticks out and my back arches", None),
+    ("I have a big arch in my lower back", None),
+    ("my lower back curves in a lot when I stand", None),
+    ("my posture has a deep curve at the base of my spine", None),
+    ("my back is so much worse now that I can barely stand up", "urgent"),
+    ("it's getting worse by the day and I can hardly get out of bed", "urgent"),
+    ("my back is worse at night and the tablets don't help", "urgent"),
+    ("I've been sleeping in my recliner because the pain wakes me when I lie flat", "urgent"),
+    ("since my back went I haven't been able to open my bowels", "emergency"),
+    ("I can't tell whether my bladder is full any more", "emergency"),
+    ("since my back injury I can't finish in bed", "emergency"),
+    ("since my back went sex feels completely different", "emergency"),
+    ("both my knees gave way on the stairs this morning", "emergency"),
+    ("I can't lift either foot properly", "emergency"),
+    ("my legs don't work properly since this morning", "emergency"),
+    ("nothing I take touches it and it keeps getting worse", "urgent"),
+    ("people say I look slimmer but I haven't changed a thing and my back aches", "urgent"),
+    ("the physio hasn't helped and the pain has got worse and worse", "urgent"),
+    ("I had a fever last month but that's all behind me now", None),
+    ("my leg gave way once last year but it hasn't happened since", None),
+    ("I tripped on the kerb and landed badly, but the x ray showed nothing broken", None),
+    ("I came off my bike but luckily the scan came back clear", None),
+    ("I sat cross legged on the floor and my foot went numb", None),
+    ("I lost half a stone with a stomach bug", None),
+    ("cancer natives make loyal friends", None),
+    ("after the massage I couldn't feel any pain at all", None),
+    ("I fell madly in love with my new mattress", None),
+    ("fifa fever has taken over our house", None),
+    ("I'm sneezing a lot with the pollen but my back's fine", None),
+    ("my terrier has a lump on his back", None),
+]
+
+
+@pytest.mark.parametrize(("user_says", "expected"), AFTER_ROUND_FOUR)
+def test_the_words_round_four_showed_were_missing(user_says: str, expected: str | None) -> None:
+    _reads_as(user_says, expected)
