@@ -743,6 +743,14 @@ AFTER_ROUND_FOUR = [
     ("my biggest fear is not being able to get to the toilet on my own", None),
     ("if I ever tripped on the stairs how would I know it was serious", None),
     ("I tripped on the stairs but the x ray showed no breaks", None),
+    # ... but only the fall is over: the x ray was not about the legs, nor "back to normal" about
+    # the legs when it is the back that is
+    ("my legs are numb and I fell but nothing was broken", "emergency"),
+    ("I slipped on the ice and now both legs feel weak, but the x ray showed no fracture",
+     "emergency"),
+    ("I can't feel my bum, I fell but the scan showed nothing broken", "emergency"),
+    ("my legs are numb but my back is back to normal", "emergency"),
+    ("I've got a fever but my back is fine again", "urgent"),
     ("I slipped in the shower but nothing was broken", None),
     ("I fell off my bike last month but there was no lasting damage", None),
     ("I sat on my foot too long and it went numb until I moved", None),

@@ -128,10 +128,16 @@ def examples(language: str = "en", leave_out: str | None = None) -> list[tuple[s
     for text in questions + kept["out_of_scope"]["questions"]:
         labelled.setdefault(_key(text), (text, "none"))
     red_flags = [text for texts in kept["red_flags"].values() for text in texts]
+    from tools.eval import real as carried_by
+
     for text in own_phrasings() + red_flags:
-        found = safety.screen_rules(text, locale)
-        level = found.level if found is not None and found.level in safety.LEVELS else "none"
-        labelled.setdefault(_key(text), (text, level))
+        # ... and each as the screen hears it end to end, when the interaction model's carrier
+        # takes its first word ("I didn't fall" arrives as "didn't fall"), labelled the same way
+        heard = carried_by.free_text(text, locale)
+        for said in dict.fromkeys([text] + ([heard] if heard else [])):
+            found = safety.screen_rules(said, locale)
+            level = found.level if found is not None and found.level in safety.LEVELS else "none"
+            labelled.setdefault(_key(said), (said, level))
     from tools import model
 
     for intent in model.source(language)["intents"]:
@@ -272,7 +278,9 @@ def holdout(split: str, language: str = "en") -> str:
             alone = max(safety.LEVELS, key=odds.__getitem__)
             rows.append((name, entry.level, _level(ruled),
                          alone if odds[alone] >= settings.add else None,
-                         _level(safety.second_opinion(ruled, odds, language, locale))))
+                         _level(safety.second_opinion(
+                             ruled, odds, language, locale,
+                             scoped=safety.only_scoped(entry.text, locale)))))
     out = [f"held out: {split} (the model trained without it)"]
     for k, label in ((2, "rules alone"), (3, "model alone"), (4, "rules and model")):
         flags = [r for r in rows if r[0] == "red_flags"]

@@ -521,6 +521,9 @@ class _Reach(NamedTuple):
     nearest: str  # "", "term" or "symptom"
     near_window: int
     across: frozenset[str] = frozenset()  # words that may stand between a "but" and the trigger
+    #: the term classes the triggers may reach (none: any): an x ray that showed nothing broken
+    #: is over for the fall, not for the numb legs said beside it
+    only: frozenset[str] = frozenset()
 
 
 class Learned(NamedTuple):
@@ -581,6 +584,7 @@ def _main_patterns(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
                 nearest=str(group.get("nearest", table.get("nearest", ""))),
                 near_window=int(group.get("near_window", table.get("near_window", 2))),
                 across=frozenset(group.get("across", table.get("across", []))),
+                only=frozenset(group.get("only", [])),
             )
             for direction in ("forward", "backward", "both", "near"):
                 found += [(p, "trigger", (category, direction, reach))
@@ -836,7 +840,8 @@ def _reach(units: Sequence[_Unit], k: int, step: int, category: str, reach: _Rea
             return
         if other.kind != "comma":
             count += 1
-            reached[j].add(category)
+            if not reach.only or (other.kind == "term" and other.value & reach.only):
+                reached[j].add(category)
             if category == "negation" and other.kind == "capacity":
                 return  # "I don't know when my bladder is full": the denial is the symptom
             if step == -1 and reach.nearest and other.kind in ("term", "capacity") and (
@@ -988,18 +993,47 @@ def _second_opinion(found: Finding | None, read: Sequence[_Read], language: str,
     model = redflag_model.model(language) if lex.learned is not None else None
     if model is None:
         return found
-    return second_opinion(found, model.probabilities(_model_words(read)), language, locale)
+    return second_opinion(found, model.probabilities(_model_words(read)), language, locale,
+                          scoped=_only_scoped(read, lex))
+
+
+_SCOPED = frozenset({"negation", "hypothetical", "resolved", "experiencer"})
+#: Where a sign is felt, not the sign: "my groin" said with a numbness that is supposed.
+_PLACES = frozenset({"saddle"})
+
+
+def _only_scoped(read: Sequence[_Read], lex: _Lexicon) -> bool:
+    """Whether the rules read every sign they found as not the speaker's, now (denied, supposed,
+    over, someone else's, or a word in another sense: "hay fever", "after leg day"), and found
+    at least one: then the rules have read the sign and its scope."""
+    scoped = affirmed = False
+    for tokens, units, reached in read:
+        for unit, categories in zip(units, reached, strict=True):
+            if unit.kind == "term" and unit.value & lex.symptoms:
+                if lex.cue_rules and _cue_sense(unit, tokens, lex) or categories & _SCOPED:
+                    scoped = True
+                elif not unit.value <= _PLACES:
+                    affirmed = True
+    return scoped and not affirmed
+
+
+def only_scoped(text: str, locale: str = "en-US") -> bool:
+    """`_only_scoped` for a text (the trainer's holdout uses it as the screen does)."""
+    lex = _lexicon(_language(locale))
+    return _only_scoped(_read(words(text), lex), lex)
 
 
 def second_opinion(found: Finding | None, odds: dict[str, float], language: str,
-                   locale: str) -> Finding | None:
+                   locale: str, scoped: bool = False) -> Finding | None:
     """The rules' finding after the model's word (`odds`: its probability of each level).
 
     An alarm the rules raise always stands, at its level: a missed red flag costs far more than
     a needless trip to the doctor, and the rules know one leg from both. A mention the model is
     very sure is nothing is stood down. When the rules found nothing, or only a mention, the
     model raises the level it gives at least `add` probability, with its flag's advice, which
-    names no sign."""
+    names no sign; unless every symptom the rules found was in a scope (`scoped`: denied,
+    supposed, over, someone else's): the rules' reading of scope stands ("what would numbness
+    in my groin mean" is a question, whatever words the model has seen in red flags)."""
     lex = _lexicon(language)
     if lex.learned is None or (found is not None and found.level in ALARMS):
         return found
@@ -1007,7 +1041,7 @@ def second_opinion(found: Finding | None, odds: dict[str, float], language: str,
     if ruled == MENTION and odds["none"] >= lex.learned.veto:
         found, ruled = None, None
     top = min(LEVELS, key=lambda level: (-odds[level], LEVELS.index(level)))
-    if odds[top] >= lex.learned.add and top != ruled:
+    if odds[top] >= lex.learned.add and top != ruled and not scoped:
         flag = _flag_in(lex, lex.learned.flags[top])
         return Finding(flag.level, flag.id, _advice(flag.advice, lex, locale))
     return found
