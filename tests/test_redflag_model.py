@@ -202,28 +202,3 @@ def test_the_committed_model_is_the_one_its_data_gives() -> None:
         assert a.probabilities(words) == pytest.approx(b.probabilities(words), abs=1e-3)
     assert committed["scale"] == pytest.approx(rebuilt["scale"], rel=1e-9)
 
-
-def test_the_model_does_not_overrule_the_rules_reading_of_scope() -> None:
-    """When every sign the rules found is denied, supposed, over or someone else's, the rules
-    have read it: the model, however sure, raises nothing ("what would a lump on my back mean"
-    is a question), and tests/test_safety.py's promise that such remarks never alarm holds. With
-    the model left out of each, this lost one real red flag of round four's 92 and spared three
-    false alarms of the training batch's 713 (`python -m tools redflag --holdout round4`, and
-    `--holdout training`)."""
-    sure = _odds(0.02, urgent=0.98)
-    assert safety.second_opinion(None, sure, "en", "en-US", scoped=True) is None
-    found = safety.second_opinion(None, sure, "en", "en-US", scoped=False)
-    assert found is not None and found.level == "urgent"
-    assert safety.only_scoped("what would a lump on my back mean")
-    assert safety.only_scoped("my husband has a fever")
-    assert not safety.only_scoped("I've got a lump on my back")
-    assert not safety.only_scoped("my back aches")  # no sign at all: the model may speak
-
-
-@pytest.mark.parametrize("user_says", [
-    "what would a lump on my back mean and my back is sore",
-    "my wife has numb legs",
-    "I had a fever last year but it's gone",
-])
-def test_a_sign_the_rules_scoped_raises_nothing_end_to_end(user_says: str) -> None:
-    assert _level(screen(user_says)) is None, (user_says, screen(user_says))

@@ -423,8 +423,12 @@ FILLER = st.sampled_from([
 def test_denied_hypothetical_or_someone_elses_symptoms_never_alarm(
     wrapper: str, symptom: str, filler: str
 ) -> None:
+    """The rules read these scopes and never alarm. The learned model may overrule a reading
+    of "supposed" (tests/test_redflag_model.py): the rules misread many real red flags asked as
+    a question ("could a lump on my back be ..."), and a missed red flag costs more; the false
+    alarms that costs are counted in the eval's harmless figure, not promised away here."""
     said = f"{wrapper.format(symptom)} {filler}"
-    found = screen(said)
+    found = safety.screen_rules(said)
     assert found is None or found.level == "absent", (said, found)
 
 

@@ -278,9 +278,7 @@ def holdout(split: str, language: str = "en") -> str:
             alone = max(safety.LEVELS, key=odds.__getitem__)
             rows.append((name, entry.level, _level(ruled),
                          alone if odds[alone] >= settings.add else None,
-                         _level(safety.second_opinion(
-                             ruled, odds, language, locale,
-                             scoped=safety.only_scoped(entry.text, locale)))))
+                         _level(safety.second_opinion(ruled, odds, language, locale))))
     out = [f"held out: {split} (the model trained without it)"]
     for k, label in ((2, "rules alone"), (3, "model alone"), (4, "rules and model")):
         flags = [r for r in rows if r[0] == "red_flags"]

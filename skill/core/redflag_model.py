@@ -14,8 +14,7 @@ scope comes with them. The run-time part is a few dictionary look-ups and four s
 
 `skill.core.safety.screen` asks it after the rules, when they raised no alarm: it may raise a
 red flag they were not written for, or stand down a mention it is very sure is nothing. An
-alarm the rules raise always stands, and a sign the rules read as denied, supposed, over or
-someone else's is not raised by the model.
+alarm the rules raise always stands.
 
 The file (skill/bundle/redflag_model.<language>.json) is read on the first free-text words that
 need it, not at import; a missing or unreadable one leaves the rules screening alone.

@@ -993,47 +993,18 @@ def _second_opinion(found: Finding | None, read: Sequence[_Read], language: str,
     model = redflag_model.model(language) if lex.learned is not None else None
     if model is None:
         return found
-    return second_opinion(found, model.probabilities(_model_words(read)), language, locale,
-                          scoped=_only_scoped(read, lex))
-
-
-_SCOPED = frozenset({"negation", "hypothetical", "resolved", "experiencer"})
-#: Where a sign is felt, not the sign: "my groin" said with a numbness that is supposed.
-_PLACES = frozenset({"saddle"})
-
-
-def _only_scoped(read: Sequence[_Read], lex: _Lexicon) -> bool:
-    """Whether the rules read every sign they found as not the speaker's, now (denied, supposed,
-    over, someone else's, or a word in another sense: "hay fever", "after leg day"), and found
-    at least one: then the rules have read the sign and its scope."""
-    scoped = affirmed = False
-    for tokens, units, reached in read:
-        for unit, categories in zip(units, reached, strict=True):
-            if unit.kind == "term" and unit.value & lex.symptoms:
-                if lex.cue_rules and _cue_sense(unit, tokens, lex) or categories & _SCOPED:
-                    scoped = True
-                elif not unit.value <= _PLACES:
-                    affirmed = True
-    return scoped and not affirmed
-
-
-def only_scoped(text: str, locale: str = "en-US") -> bool:
-    """`_only_scoped` for a text (the trainer's holdout uses it as the screen does)."""
-    lex = _lexicon(_language(locale))
-    return _only_scoped(_read(words(text), lex), lex)
+    return second_opinion(found, model.probabilities(_model_words(read)), language, locale)
 
 
 def second_opinion(found: Finding | None, odds: dict[str, float], language: str,
-                   locale: str, scoped: bool = False) -> Finding | None:
+                   locale: str) -> Finding | None:
     """The rules' finding after the model's word (`odds`: its probability of each level).
 
     An alarm the rules raise always stands, at its level: a missed red flag costs far more than
     a needless trip to the doctor, and the rules know one leg from both. A mention the model is
     very sure is nothing is stood down. When the rules found nothing, or only a mention, the
     model raises the level it gives at least `add` probability, with its flag's advice, which
-    names no sign; unless every symptom the rules found was in a scope (`scoped`: denied,
-    supposed, over, someone else's): the rules' reading of scope stands ("what would numbness
-    in my groin mean" is a question, whatever words the model has seen in red flags)."""
+    names no sign."""
     lex = _lexicon(language)
     if lex.learned is None or (found is not None and found.level in ALARMS):
         return found
@@ -1041,7 +1012,7 @@ def second_opinion(found: Finding | None, odds: dict[str, float], language: str,
     if ruled == MENTION and odds["none"] >= lex.learned.veto:
         found, ruled = None, None
     top = min(LEVELS, key=lambda level: (-odds[level], LEVELS.index(level)))
-    if odds[top] >= lex.learned.add and top != ruled and not scoped:
+    if odds[top] >= lex.learned.add and top != ruled:
         flag = _flag_in(lex, lex.learned.flags[top])
         return Finding(flag.level, flag.id, _advice(flag.advice, lex, locale))
     return found
