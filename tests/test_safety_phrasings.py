@@ -819,6 +819,11 @@ SECOND_READ_OF_ROUND_FIVE = [
     ("slipped in the shower and landed hard on my back, nothing broken I think", "urgent"),
     ("I work in a lab and fell off a stool onto my back", "urgent"),
     ("being a cancer patient my back pain worries me", "urgent"),
+    # ... and older misses its probes showed (wrong before round five too)
+    ("I don't know if my bladder is full any more", "emergency"),
+    ("should I worry that I can't feel when I need the toilet", "emergency"),
+    ("didn't notice I had leaked until I got up", "emergency"),
+    ("I can't tell if I need the loo any more", "emergency"),
     ("the stretches aren't working properly, both legs are a bit tight", None),
     ("I've never felt anything like it, this stretch is amazing", None),
 ]
