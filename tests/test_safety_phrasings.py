@@ -833,3 +833,38 @@ SECOND_READ_OF_ROUND_FIVE = [
 def test_a_new_scope_does_not_reach_a_real_sign_beside_it(user_says: str,
                                                           expected: str | None) -> None:
     _reads_as(user_says, expected)
+
+
+# A sixth batch of the project's own phrasings, for the rules added after round five's held-out
+# batch was scored and released: words it showed were missing (legs that won't do what they are
+# told, the part the person sits on, no feeling during sex, weight that vanished, settling only by
+# getting up, a new hump) and other senses and scopes (walking for cancer, a novel about it, lumps
+# and bumps, chair legs, overdoing it at the gym, a leak since the twins, IBS, the change, no
+# fracture, numb for years, "I wouldn't say there's any"). Sitting hunched is
+# posture, not a change of shape; going hunched is.
+AFTER_ROUND_FIVE = [
+    ("my legs just won't do what I tell them this morning", "emergency"),
+    ("the part I sit on has gone numb since my back went", "emergency"),
+    ("we tried to be intimate and I couldn't feel anything down there", "emergency"),
+    ("two stone has just vanished and I haven't been dieting", "urgent"),
+    ("my back pain wakes me and I can only settle by getting up and sitting in a chair", "urgent"),
+    ("what's this new hump at the top of my back", "urgent"),
+    ("I've gone all hunched this year", "urgent"),
+    ("I sit hunched at my desk all day and my back aches", None),
+    ("we're walking in the cancer relay on Sunday", None),
+    ("my book club is reading a novel about cancer", None),
+    ("she checks my dog for lumps and bumps every week", None),
+    ("the chair legs gave way and I landed on the rug but only my pride was hurt", None),
+    ("my legs feel heavy today because I overdid it at the gym", None),
+    ("I leak a little when I sneeze since the twins were born", None),
+    ("with my IBS flare I'm rushing to the toilet all morning", None),
+    ("the night sweats are the change, not an illness", None),
+    ("I slipped at work but the doctor found no fracture", None),
+    ("my toes are numb but they've been like that for years", None),
+    ("I wouldn't say there's any numbness in my legs, just an ache", None),
+]
+
+
+@pytest.mark.parametrize(("user_says", "expected"), AFTER_ROUND_FIVE)
+def test_the_words_round_five_showed_were_missing(user_says: str, expected: str | None) -> None:
+    _reads_as(user_says, expected)
