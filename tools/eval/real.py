@@ -18,11 +18,11 @@ from skill.core import answers, content, safety
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETS_DIR = REPO_ROOT / "tests" / "eval" / "sets"
-SPLITS = ("tuning", "round1", "round2", "round3", "round4", "training", "frozen")
+SPLITS = ("tuning", "round1", "round2", "round3", "round4", "round5", "training", "frozen")
 #: The splits matching may be tuned on, and the screen's model trained on: each round's held-out
 #: part was released once scored; `training` (red flags and harmless remarks only) was gathered
 #: for training from the start.
-TUNABLE = ("tuning", "round1", "round2", "round3", "round4", "training")
+TUNABLE = ("tuning", "round1", "round2", "round3", "round4", "round5", "training")
 NAMES = ("answerable", "red_flags", "harmless", "out_of_scope")
 #: The levels that close the session and send the person to care.
 ALARMS = frozenset({"emergency", "urgent"})
