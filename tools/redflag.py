@@ -128,15 +128,12 @@ def examples(language: str = "en", leave_out: str | None = None) -> list[tuple[s
     for text in questions + kept["out_of_scope"]["questions"]:
         labelled.setdefault(_key(text), (text, "none"))
     red_flags = [text for texts in kept["red_flags"].values() for text in texts]
-    from tools.eval import real as carried_by
-
     for text in own_phrasings() + red_flags:
         # ... and each as the screen hears it end to end, when the interaction model's carrier
         # takes its first word ("I didn't fall" arrives as "didn't fall"), labelled the same way
-        heard = carried_by.free_text(text, locale)
+        heard = real.free_text(text, locale)
         for said in dict.fromkeys([text] + ([heard] if heard else [])):
-            found = safety.screen_rules(said, locale)
-            level = found.level if found is not None and found.level in safety.LEVELS else "none"
+            level = _level(safety.screen_rules(said, locale)) or "none"
             labelled.setdefault(_key(said), (said, level))
     from tools import model
 
